@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs every test file of the repository with node's own test runner.
+// Node 20's `--test` does not expand globs, so the files are collected here.
+// Usage: node scripts/run-tests.mjs [path-prefix ...]   (e.g. packages/memberlist interop)
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const roots = ["packages", "interop", "sim"];
+const skipDirs = new Set(["node_modules", "dist", ".git", "bin"]);
+
+function collect(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (skipDirs.has(name)) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (/\.test\.ts$/.test(name)) out.push(relative(root, path));
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = roots
+  .flatMap((r) => collect(join(root, r), []))
+  .filter((f) => filters.length === 0 || filters.some((p) => f.startsWith(p)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files found");
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ["--conditions=development", "--import", "tsx", "--test", "--test-concurrency=2", ...files],
+  { cwd: root, stdio: "inherit" },
+);
+process.exit(result.status ?? 1);
