@@ -1,0 +1,164 @@
+package main
+
+// The `bench` subcommand: how fast Go's own codec encodes and decodes, for
+// comparison with Shoal's figures. Prints {name: {encodePerSec, decodePerSec}}.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+type rate struct {
+	EncodePerSec float64 `json:"encodePerSec"`
+	DecodePerSec float64 `json:"decodePerSec"`
+}
+
+// opsPerSec runs f in batches until d has passed; checking the clock per batch keeps its cost out.
+func opsPerSec(d time.Duration, f func()) float64 {
+	f() // warm up
+	n := 0
+	start := time.Now()
+	batch := 1
+	for {
+		for i := 0; i < batch; i++ {
+			f()
+		}
+		n += batch
+		if el := time.Since(start); el >= d {
+			return float64(n) / el.Seconds()
+		}
+		if batch < 1024 {
+			batch *= 2
+		}
+	}
+}
+
+type benchCase struct {
+	name   string
+	encode func() []byte
+	decode func([]byte)
+}
+
+func mustOK(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// singleCase encodes one body; with a key the packet is sealed with AES-GCM v1 as rawSendMsgPacket does.
+func singleCase(name string, t uint8, body interface{}, fresh func() interface{}, key []byte) benchCase {
+	return benchCase{
+		name: name,
+		encode: func() []byte {
+			b, err := memberlist.ShoalEncode(t, body)
+			mustOK(err)
+			if key != nil {
+				b, err = memberlist.ShoalEncryptPayload(1, key, b, nil)
+				mustOK(err)
+			}
+			return b
+		},
+		decode: func(b []byte) {
+			if key != nil {
+				var err error
+				b, err = memberlist.ShoalDecryptPayload([][]byte{key}, b, nil)
+				mustOK(err)
+			}
+			mustOK(memberlist.ShoalDecode(b[1:], fresh()))
+		},
+	}
+}
+
+func compoundCase(name string, key []byte) benchCase {
+	return benchCase{
+		name: name,
+		encode: func() []byte {
+			b := memberlist.ShoalMakeCompound(tenAlives())
+			if key != nil {
+				var err error
+				b, err = memberlist.ShoalEncryptPayload(1, key, b, nil)
+				mustOK(err)
+			}
+			return b
+		},
+		decode: func(b []byte) {
+			if key != nil {
+				var err error
+				b, err = memberlist.ShoalDecryptPayload([][]byte{key}, b, nil)
+				mustOK(err)
+			}
+			_, parts, err := memberlist.ShoalDecodeCompound(b[1:])
+			mustOK(err)
+			for _, p := range parts {
+				mustOK(memberlist.ShoalDecode(p[1:], &memberlist.ShoalAlive{}))
+			}
+		},
+	}
+}
+
+// pushPullCase runs the real sendLocalState / readStream paths (no compression).
+func pushPullCase(name string, key []byte) benchCase {
+	var keys [][]byte
+	if key != nil {
+		keys = [][]byte{key}
+	}
+	c := newCodec(memberlist.ShoalCodecOptions{Keys: keys, VerifyIncoming: true, VerifyOutgoing: true, BindPort: 7946})
+	nodes := manyNodes(100)
+	return benchCase{
+		name: name,
+		encode: func() []byte {
+			b, err := c.SendLocalState(nodes, nil, false)
+			mustOK(err)
+			return b
+		},
+		decode: func(b []byte) {
+			m, err := c.ReadStream(b)
+			mustOK(err)
+			if len(m.Nodes) != 100 {
+				panic("push/pull lost nodes")
+			}
+		},
+	}
+}
+
+func runBench(w io.Writer, d time.Duration) error {
+	ping := &memberlist.ShoalPing{SeqNo: 1, Node: "node-b", SourceAddr: ip4, SourcePort: 7946, SourceNode: "node-a"}
+	ack := &memberlist.ShoalAckResp{SeqNo: 1, Payload: nil}
+	alive := &memberlist.ShoalAlive{Incarnation: 1, Node: "node-a", Addr: ip4, Port: 7946, Meta: []byte("m"), Vsn: vsn}
+	newPing := func() interface{} { return &memberlist.ShoalPing{} }
+	newAck := func() interface{} { return &memberlist.ShoalAckResp{} }
+	newAlive := func() interface{} { return &memberlist.ShoalAlive{} }
+	cases := []benchCase{
+		singleCase("ping", memberlist.ShoalPingMsg, ping, newPing, nil),
+		singleCase("ack", memberlist.ShoalAckRespMsg, ack, newAck, nil),
+		singleCase("alive", memberlist.ShoalAliveMsg, alive, newAlive, nil),
+		compoundCase("compound10Alive", nil),
+		pushPullCase("pushPull100", nil),
+		singleCase("ping+aes128", memberlist.ShoalPingMsg, ping, newPing, key16),
+		singleCase("ack+aes128", memberlist.ShoalAckRespMsg, ack, newAck, key16),
+		singleCase("alive+aes128", memberlist.ShoalAliveMsg, alive, newAlive, key16),
+		compoundCase("compound10Alive+aes128", key16),
+		pushPullCase("pushPull100+aes128", key16),
+	}
+	out := map[string]rate{}
+	for _, c := range cases {
+		sample := c.encode()
+		out[c.name] = rate{
+			EncodePerSec: round(opsPerSec(d, func() { c.encode() })),
+			DecodePerSec: round(opsPerSec(d, func() { c.decode(sample) })),
+		}
+	}
+	e := json.NewEncoder(w)
+	e.SetIndent("", " ")
+	return e.Encode(out)
+}
+
+func round(x float64) float64 {
+	var r float64
+	fmt.Sscanf(fmt.Sprintf("%.0f", x), "%g", &r)
+	return r
+}
