@@ -1,0 +1,232 @@
+/**
+ * The SWIM + Lifeguard engine: the member table, the probe / gossip / push-pull loops, and the state
+ * every concern shares. Behaviour lives in sibling modules (state.ts, probe.ts, gossip.ts, packets.ts,
+ * streams.ts), each a set of functions over one Engine, as Go memberlist spreads methods over files.
+ * The engine does no I/O of its own: time and randomness come from the Runtime, bytes go through the
+ * Transport.
+ */
+import { BlockList, isIPv4 } from "node:net";
+import type { MemberlistConfig } from "../config.ts";
+import { ProtocolVersionMax, ProtocolVersionMin } from "../config.ts";
+import { ConfigError } from "../errors.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { Logger, Node } from "../types.ts";
+import { bytesToIp, type Keyring } from "../wire/index.ts";
+import { Awareness } from "./awareness.ts";
+import { TransmitLimitedQueue } from "./broadcast-queue.ts";
+import type { NodeRecord } from "./node-record.ts";
+import type { Runtime, Timer } from "./runtime.ts";
+import type { Suspicion } from "./suspicion.ts";
+
+/** What the engine tells its owner (the public Memberlist) about. */
+export interface EngineHooks {
+  join(node: Node): void;
+  leave(node: Node): void;
+  update(node: Node): void;
+  suspect(e: { node: string; from: string; incarnation: number }): void;
+  message(msg: Uint8Array): void;
+}
+
+/** A pending wait for an ack (or nacks) to one sequence number. */
+export interface AckHandler {
+  onAck(payload: Uint8Array | null, timestamp: number): void;
+  onNack(): void;
+  timer: Timer;
+}
+
+/** Our own advertised address, in both forms. */
+export interface Advertise {
+  host: string;
+  port: number;
+  addrBytes: Uint8Array;
+}
+
+export class Engine {
+  readonly awareness: Awareness;
+  readonly broadcasts: TransmitLimitedQueue;
+  /** Members in probe order; new ones are inserted at random positions. */
+  nodes: NodeRecord[] = [];
+  readonly nodeMap = new Map<string, NodeRecord>();
+  readonly suspicions = new Map<string, Suspicion>();
+  /** Estimate of the cluster size used for scaling: grows on insert, reset at each reap. */
+  numNodes = 0;
+  probeIndex = 0;
+  private seqNo = 0;
+  private incarnation = 0;
+  readonly ackHandlers = new Map<number, AckHandler>();
+  leaving = false;
+  stopped = false;
+  /** A probe round is in flight; the next tick waits for it, as Go's blocking probe does. */
+  probing = false;
+  probeTickPending = false;
+  pushPullInflight = 0;
+  /** Addresses given to join(), kept for the optional re-join loop. */
+  readonly seeds = new Set<string>();
+  private readonly loopTimers = new Set<Timer>();
+  /** Lag-awareness: runtime time until which this node is known to have been stalled. */
+  stalledUntil = Number.NEGATIVE_INFINITY;
+
+  /** Allowed member addresses, or null when every address is allowed. */
+  private readonly allowed: BlockList | null;
+
+  constructor(
+    readonly config: MemberlistConfig,
+    readonly runtime: Runtime,
+    readonly transport: Transport,
+    readonly keyring: Keyring | null,
+    readonly advertise: Advertise,
+    readonly log: Logger,
+    readonly hooks: EngineHooks,
+  ) {
+    this.awareness = new Awareness(config.awarenessMaxMultiplier);
+    this.broadcasts = new TransmitLimitedQueue(() => this.numNodes, config.retransmitMult);
+    this.allowed = buildAllowList(config.cidrsAllowed);
+  }
+
+  /** Whether a member address (raw bytes) may join, per cidrsAllowed. */
+  ipAllowed(addr: Uint8Array): boolean {
+    if (!this.allowed) return true;
+    try {
+      return this.ipAllowedHost(bytesToIp(addr));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether an IP string is inside cidrsAllowed (always true when the list is empty). */
+  ipAllowedHost(host: string): boolean {
+    if (!this.allowed) return true;
+    return this.allowed.check(host, isIPv4(host) ? "ipv4" : "ipv6");
+  }
+
+  /** [PMin, PMax, PCur, DMin, DMax, DCur] of this node. */
+  buildVsn(): Uint8Array {
+    const c = this.config;
+    return Uint8Array.of(
+      ProtocolVersionMin,
+      ProtocolVersionMax,
+      c.protocolVersion,
+      c.delegateProtocolMin,
+      c.delegateProtocolMax,
+      c.delegateProtocolVersion,
+    );
+  }
+
+  nextSeqNo(): number {
+    this.seqNo = (this.seqNo + 1) >>> 0;
+    return this.seqNo;
+  }
+
+  nextIncarnation(): number {
+    this.incarnation = (this.incarnation + 1) >>> 0;
+    return this.incarnation;
+  }
+
+  currentIncarnation(): number {
+    return this.incarnation;
+  }
+
+  /** Moves our incarnation forward by `offset` (refutation skipping past an accusation). */
+  skipIncarnation(offset: number): number {
+    this.incarnation = (this.incarnation + offset) >>> 0;
+    return this.incarnation;
+  }
+
+  /** Encryption is on when the keyring holds a key. */
+  encryptionEnabled(): boolean {
+    return this.keyring !== null && this.keyring.size > 0;
+  }
+
+  /** Go: version 0 (PKCS#7) only when speaking protocol 1. */
+  encryptionVersion(): 0 | 1 {
+    return this.config.protocolVersion === 1 ? 0 : 1;
+  }
+
+  /** The key to encrypt outgoing traffic with, or null when we send plaintext. */
+  sendKey(): Uint8Array | null {
+    if (!this.encryptionEnabled() || !this.config.gossipVerifyOutgoing) return null;
+    return this.keyring!.getPrimaryKey();
+  }
+
+  /** Keys to try on incoming traffic (empty when encryption is off). */
+  receiveKeys(): Uint8Array[] {
+    return this.encryptionEnabled() ? this.keyring!.getKeys() : [];
+  }
+
+  /** Registers a wait for the ack to `seq`; the handler is removed on ack or after `timeoutMs`. */
+  setAckHandler(
+    seq: number,
+    timeoutMs: number,
+    onAck: (payload: Uint8Array | null, timestamp: number) => void,
+    onNack: () => void,
+    onTimeout: () => void,
+  ): void {
+    const timer = this.runtime.setTimer(timeoutMs, () => {
+      if (this.ackHandlers.get(seq)?.timer !== timer) return;
+      this.ackHandlers.delete(seq);
+      onTimeout();
+    });
+    this.ackHandlers.set(seq, { onAck, onNack, timer });
+  }
+
+  /**
+   * Runs `fn` every `intervalMs` (read again before each wait, so it may scale), after a random first
+   * stagger in [0, interval) so that nodes started together do not probe in lock-step.
+   * `fn` receives how late this tick fired, which lag-awareness uses as a stall measurement.
+   */
+  schedule(intervalMs: () => number, fn: (lateMs: number) => void): void {
+    const first = intervalMs();
+    if (first <= 0) return;
+    const arm = (delay: number) => {
+      const due = this.runtime.now() + delay;
+      const timer = this.runtime.setTimer(delay, () => {
+        this.loopTimers.delete(timer);
+        if (this.stopped) return;
+        const late = Math.max(0, this.runtime.now() - due);
+        fn(late);
+        if (!this.stopped) arm(intervalMs());
+      });
+      this.loopTimers.add(timer);
+    };
+    arm(Math.floor(this.runtime.random() * first));
+  }
+
+  /** Stops every loop and pending wait; sends nothing. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.loopTimers) t.cancel();
+    this.loopTimers.clear();
+    for (const h of this.ackHandlers.values()) h.timer.cancel();
+    this.ackHandlers.clear();
+    for (const s of this.suspicions.values()) s.cancel();
+    this.suspicions.clear();
+  }
+
+  /** True when any member other than us is not dead or left. */
+  anyAlive(): boolean {
+    for (const n of this.nodes) {
+      if (n.name !== this.config.name && n.state !== 2 && n.state !== 3) return true;
+    }
+    return false;
+  }
+}
+
+/** Parses CIDRs ("10.0.0.0/8", "fd00::/8") into a BlockList used as an allow list. */
+export function buildAllowList(cidrs: readonly string[]): BlockList | null {
+  if (cidrs.length === 0) return null;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [ip, bits] = cidr.trim().split("/");
+    const family = ip && isIPv4(ip) ? "ipv4" : "ipv6";
+    const prefix = bits === undefined ? (family === "ipv4" ? 32 : 128) : Number(bits);
+    if (!ip || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === "ipv4" ? 32 : 128)) {
+      throw new ConfigError(`invalid CIDR in cidrsAllowed: '${cidr}'`);
+    }
+    try {
+      list.addSubnet(ip, prefix, family);
+    } catch (err) {
+      throw new ConfigError(`invalid CIDR in cidrsAllowed: '${cidr}'`, { cause: err });
+    }
+  }
+  return list;
+}

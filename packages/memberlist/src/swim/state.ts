@@ -1,0 +1,388 @@
+/**
+ * Member state transitions: alive, suspect, dead/left, refutation, reaping, and merging a remote
+ * push/pull state. The rules are memberlist's (memberlist-wire.md §10.4-§10.8): incarnation numbers
+ * order the news about a node, and only the node itself may refute a rumour about itself.
+ */
+import { ConfigError } from "../errors.ts";
+import type { Node } from "../types.ts";
+import { bytesToIp, MetaMaxSize } from "../wire/index.ts";
+import type { Alive, Dead, PushNodeState, Suspect } from "../wire/messages.ts";
+import { MessageType, NodeState } from "../wire/messages.ts";
+import type { Engine } from "./engine.ts";
+import { suspicionConfirmationsWanted, suspicionTimeout } from "./formulas.ts";
+import { encodeAndBroadcast } from "./member-broadcast.ts";
+import { bytesEqual, isDeadOrLeft, type NodeRecord, stateName, toPublicNode } from "./node-record.ts";
+import { shuffle } from "./random.ts";
+import { Suspicion } from "./suspicion.ts";
+
+const unknownVsn = new Uint8Array(6);
+
+/** Marks ourselves alive with a fresh incarnation and our current metadata, and gossips it. */
+export function setAlive(e: Engine, notify: (() => void) | null = null): void {
+  const meta = e.config.delegate?.nodeMeta?.(MetaMaxSize) ?? new Uint8Array(0);
+  if (meta.length > MetaMaxSize) {
+    throw new ConfigError(`node metadata is ${meta.length} bytes; the limit is ${MetaMaxSize}`);
+  }
+  const a: Alive = {
+    incarnation: e.nextIncarnation(),
+    node: e.config.name,
+    addr: e.advertise.addrBytes,
+    port: e.advertise.port,
+    meta,
+    vsn: e.buildVsn(),
+  };
+  aliveNode(e, a, notify, true);
+}
+
+/** Applies an alive message (§10.7). `bootstrap` is true only for our own start-up and updates. */
+export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, bootstrap: boolean): void {
+  const isLocal = a.node === e.config.name;
+  if (e.leaving && isLocal) return;
+
+  if (a.vsn.length >= 3) {
+    const pMin = a.vsn[0]!;
+    const pMax = a.vsn[1]!;
+    if (pMin === 0 || pMax === 0 || pMin > pMax) {
+      e.log.warn("ignoring an alive message with an invalid protocol version range", { node: a.node });
+      return;
+    }
+  }
+  if (e.config.alive) {
+    if (a.vsn.length < 6) return;
+    try {
+      e.config.alive.notifyAlive(nodeFromAlive(a));
+    } catch (err) {
+      e.log.warn("ignoring an alive message: the alive delegate refused it", {
+        node: a.node,
+        err: String(err),
+      });
+      return;
+    }
+  }
+
+  let state = e.nodeMap.get(a.node);
+  let updatesNode = false;
+  if (!state) {
+    if (!e.ipAllowed(a.addr)) {
+      e.log.warn("rejected a node whose address is not in cidrsAllowed", { node: a.node });
+      return;
+    }
+    state = {
+      name: a.node,
+      addr: a.addr.slice(),
+      host: safeIp(a.addr),
+      port: a.port,
+      meta: a.meta.slice(),
+      incarnation: 0,
+      state: NodeState.Dead,
+      stateChange: e.runtime.now(),
+      vsn: a.vsn.length >= 6 ? a.vsn.slice(0, 6) : unknownVsn,
+    };
+    // Insert at a random position so that probe order differs between members.
+    e.nodeMap.set(a.node, state);
+    const n = e.nodes.length;
+    const offset = Math.floor(e.runtime.random() * (n + 1));
+    e.nodes.push(state);
+    const displaced = e.nodes[offset]!;
+    e.nodes[offset] = state;
+    e.nodes[n] = displaced;
+    e.numNodes++;
+  } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
+    if (!e.ipAllowed(a.addr)) {
+      e.log.warn("rejected an address change that is not in cidrsAllowed", { node: a.node });
+      return;
+    }
+    const reclaim = e.config.deadNodeReclaimTime;
+    const canReclaim = reclaim > 0 && e.runtime.now() - state.stateChange > reclaim;
+    if (state.state === NodeState.Left || (state.state === NodeState.Dead && canReclaim)) {
+      e.log.info("updating the address of a node", { node: a.node });
+      updatesNode = true;
+    } else {
+      e.log.warn("conflicting address for a node name", {
+        node: a.node,
+        mine: `${state.host}:${state.port}`,
+        theirs: `${safeIp(a.addr)}:${a.port}`,
+      });
+      e.config.conflict?.notifyConflict(toPublicNode(state), nodeFromAlive(a));
+      return;
+    }
+  }
+
+  // Older news is ignored; for ourselves, equal news may still need a refutation below.
+  if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) return;
+  if (a.incarnation < state.incarnation && isLocal) return;
+
+  cancelSuspicion(e, a.node);
+  const oldState = state.state;
+  const oldMeta = state.meta;
+
+  if (!bootstrap && isLocal) {
+    // Someone gossips about us: fine if it is exactly what we said, otherwise correct it.
+    if (
+      a.incarnation === state.incarnation &&
+      bytesEqual(a.meta, state.meta) &&
+      bytesEqual(a.vsn, state.vsn)
+    ) {
+      return;
+    }
+    refute(e, state, a.incarnation);
+    e.log.warn("refuting an alive message about us", { incarnation: a.incarnation });
+  } else {
+    encodeAndBroadcast(e, a.node, { type: MessageType.Alive, body: a }, notify);
+    if (a.vsn.length >= 6) state.vsn = a.vsn.slice(0, 6);
+    state.incarnation = a.incarnation;
+    state.meta = a.meta.slice();
+    if (updatesNode || !bytesEqual(state.addr, a.addr)) {
+      state.addr = a.addr.slice();
+      state.host = safeIp(a.addr);
+    }
+    state.port = a.port;
+    if (state.state !== NodeState.Alive) {
+      state.state = NodeState.Alive;
+      state.stateChange = e.runtime.now();
+    }
+  }
+
+  if (oldState === NodeState.Dead || oldState === NodeState.Left) {
+    e.hooks.join(toPublicNode(state));
+  } else if (!bytesEqual(oldMeta, state.meta)) {
+    e.hooks.update(toPublicNode(state));
+  }
+}
+
+/** Applies a suspect message (§10.4): starts or confirms a suspicion, or refutes one about us. */
+export function suspectNode(e: Engine, s: Suspect): void {
+  const state = e.nodeMap.get(s.node);
+  if (!state || s.incarnation < state.incarnation) return;
+
+  const existing = e.suspicions.get(s.node);
+  if (existing) {
+    if (existing.confirm(s.from)) encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
+    return;
+  }
+  if (state.state !== NodeState.Alive) return;
+
+  if (s.node === e.config.name) {
+    refute(e, state, s.incarnation);
+    e.log.warn("refuting a suspect message", { from: s.from });
+    return;
+  }
+
+  encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
+  state.incarnation = s.incarnation;
+  state.state = NodeState.Suspect;
+  const changeTime = e.runtime.now();
+  state.stateChange = changeTime;
+
+  const n = e.numNodes;
+  const k = suspicionConfirmationsWanted(e.config.suspicionMult, n);
+  const min = suspicionTimeout(e.config.suspicionMult, n, e.config.probeInterval);
+  const max = e.config.suspicionMaxTimeoutMult * min;
+  const onTimeout = () => {
+    e.suspicions.delete(s.node);
+    const st = e.nodeMap.get(s.node);
+    if (st && st.state === NodeState.Suspect && st.stateChange === changeTime) {
+      e.log.info("marking a suspect node as dead", { node: s.node });
+      deadNode(e, { incarnation: st.incarnation, node: st.name, from: e.config.name });
+    }
+  };
+  e.suspicions.set(s.node, new Suspicion(e.runtime, s.from, k, min, max, onTimeout));
+  e.hooks.suspect({ node: s.node, from: s.from, incarnation: s.incarnation });
+}
+
+/** Applies a dead message (§10.8); `from === node` means a graceful leave. */
+export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null): void {
+  const state = e.nodeMap.get(d.node);
+  if (!state || d.incarnation < state.incarnation) return;
+  cancelSuspicion(e, d.node);
+  if (isDeadOrLeft(state)) return;
+
+  if (state.name === e.config.name) {
+    if (!e.leaving) {
+      refute(e, state, d.incarnation);
+      e.log.warn("refuting a dead message", { from: d.from });
+      return;
+    }
+    encodeAndBroadcast(e, d.node, { type: MessageType.Dead, body: d }, notify);
+  } else {
+    encodeAndBroadcast(e, d.node, { type: MessageType.Dead, body: d });
+  }
+
+  state.incarnation = d.incarnation;
+  state.state = d.node === d.from ? NodeState.Left : NodeState.Dead;
+  state.stateChange = e.runtime.now();
+  e.hooks.leave(toPublicNode(state));
+}
+
+/** Answers an accusation about ourselves with a higher incarnation (§10.6). */
+export function refute(e: Engine, me: NodeRecord, accusedInc: number): void {
+  let inc = e.nextIncarnation();
+  if (accusedInc >= inc) inc = e.skipIncarnation(accusedInc - inc + 1);
+  me.incarnation = inc;
+  // Having to refute is a sign that we are the slow one.
+  e.awareness.applyDelta(1);
+  const a: Alive = {
+    incarnation: inc,
+    node: me.name,
+    addr: me.addr,
+    port: me.port,
+    meta: me.meta,
+    vsn: e.buildVsn(),
+  };
+  // Named by our own name (Go uses our IP string): the refutation then replaces any stale rumour about us.
+  encodeAndBroadcast(e, me.name, { type: MessageType.Alive, body: a });
+}
+
+/** Removes dead and left members older than GossipToTheDeadTime, and reshuffles the probe order. */
+export function resetNodes(e: Engine): void {
+  const cutoff = e.runtime.now() - e.config.gossipToTheDeadTime;
+  const kept: NodeRecord[] = [];
+  for (const n of e.nodes) {
+    if (isDeadOrLeft(n) && n.stateChange <= cutoff) e.nodeMap.delete(n.name);
+    else kept.push(n);
+  }
+  e.nodes = kept;
+  e.numNodes = kept.length;
+  shuffle(e.runtime, e.nodes);
+}
+
+/** Our member table as push/pull node states. Members whose versions we never learnt are left out. */
+export function localNodeStates(e: Engine): PushNodeState[] {
+  const out: PushNodeState[] = [];
+  for (const n of e.nodes) {
+    // A zero version vector would make Go peers reject the whole exchange (verifyProtocol).
+    if (n.vsn[1] === 0) continue;
+    out.push({
+      name: n.name,
+      addr: n.addr,
+      port: n.port,
+      meta: n.meta,
+      incarnation: n.incarnation,
+      state: n.state,
+      vsn: n.vsn,
+    });
+  }
+  return out;
+}
+
+/**
+ * Merges a remote push/pull state (§8.3). Throws if protocol versions are incompatible or the merge
+ * delegate refuses a join.
+ */
+export function mergeRemoteState(
+  e: Engine,
+  join: boolean,
+  remote: PushNodeState[],
+  userState: Uint8Array | null,
+): void {
+  verifyProtocol(e, remote);
+  if (join && e.config.merge) {
+    e.config.merge.notifyMerge(remote.map(nodeFromPushState));
+  }
+  for (const r of remote) {
+    switch (r.state) {
+      case NodeState.Alive:
+        aliveNode(
+          e,
+          { incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn },
+          null,
+          false,
+        );
+        break;
+      case NodeState.Left:
+        deadNode(e, { incarnation: r.incarnation, node: r.name, from: r.name });
+        break;
+      default:
+        // A remote "dead" is only a suspicion here: we let our own probes decide.
+        suspectNode(e, { incarnation: r.incarnation, node: r.name, from: e.config.name });
+    }
+  }
+  if (userState !== null && e.config.delegate?.mergeRemoteState) {
+    e.config.delegate.mergeRemoteState(userState, join);
+  }
+}
+
+/** Go's verifyProtocol: every node must speak a version inside everyone's alive range (§9). */
+export function verifyProtocol(e: Engine, remote: PushNodeState[]): void {
+  let maxPMin = 0;
+  let minPMax = 255;
+  let maxDMin = 0;
+  let minDMax = 255;
+  const widen = (v: Uint8Array) => {
+    maxPMin = Math.max(maxPMin, v[0]!);
+    minPMax = Math.min(minPMax, v[1]!);
+    maxDMin = Math.max(maxDMin, v[3]!);
+    minDMax = Math.min(minDMax, v[4]!);
+  };
+  for (const r of remote) if (r.state === NodeState.Alive && r.vsn.length >= 5) widen(r.vsn);
+  for (const n of e.nodes) if (n.state === NodeState.Alive && n.vsn[1] !== 0) widen(n.vsn);
+
+  const check = (name: string, v: Uint8Array) => {
+    const pCur = v.length >= 6 ? v[2]! : 0;
+    const dCur = v.length >= 6 ? v[5]! : 0;
+    if (pCur < maxPMin || pCur > minPMax) {
+      throw new ConfigError(
+        `node '${name}' protocol version (${pCur}) is incompatible: [${maxPMin}, ${minPMax}]`,
+      );
+    }
+    if (dCur < maxDMin || dCur > minDMax) {
+      throw new ConfigError(
+        `node '${name}' delegate protocol version (${dCur}) is incompatible: [${maxDMin}, ${minDMax}]`,
+      );
+    }
+  };
+  for (const r of remote) check(r.name, r.vsn);
+  for (const n of e.nodes) if (n.vsn[1] !== 0) check(n.name, n.vsn);
+}
+
+function cancelSuspicion(e: Engine, node: string): void {
+  const s = e.suspicions.get(node);
+  if (s) {
+    s.cancel();
+    e.suspicions.delete(node);
+  }
+}
+
+function safeIp(addr: Uint8Array): string {
+  try {
+    return bytesToIp(addr);
+  } catch {
+    return "invalid";
+  }
+}
+
+function versionsOf(vsn: Uint8Array): Pick<Node, "pMin" | "pMax" | "pCur" | "dMin" | "dMax" | "dCur"> {
+  return {
+    pMin: vsn[0] ?? 0,
+    pMax: vsn[1] ?? 0,
+    pCur: vsn[2] ?? 0,
+    dMin: vsn[3] ?? 0,
+    dMax: vsn[4] ?? 0,
+    dCur: vsn[5] ?? 0,
+  };
+}
+
+function nodeFromAlive(a: Alive): Node {
+  return {
+    name: a.node,
+    addr: safeIp(a.addr),
+    port: a.port,
+    meta: a.meta.slice(),
+    state: "alive",
+    incarnation: a.incarnation,
+    ...versionsOf(a.vsn),
+  };
+}
+
+function nodeFromPushState(r: PushNodeState): Node {
+  const state = r.state >= 0 && r.state <= 3 ? stateName(r.state) : "dead";
+  return {
+    name: r.name,
+    addr: safeIp(r.addr),
+    port: r.port,
+    meta: r.meta.slice(),
+    state,
+    incarnation: r.incarnation,
+    ...versionsOf(r.vsn),
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The stream (TCP) path: one exchange per connection — push/pull state sync, the TCP fallback ping,
+ * and reliable user messages (memberlist-wire.md §5.2, §6, §8).
+ */
+import { DecodeError, NetworkError, SecurityError } from "../errors.ts";
+import { StreamReader } from "../transport/stream-reader.ts";
+import type { Address, Stream } from "../transport/transport.ts";
+import {
+  decodeMessage,
+  decodePushPull,
+  decodeStreamMessage,
+  decodeUserStreamMessage,
+  encodeMessage,
+  encodePushPull,
+  encodeStreamMessage,
+  encodeUserStreamMessage,
+  maxPushStateBytes,
+  streamFrameLength,
+} from "../wire/index.ts";
+import type { Ping, PushPull } from "../wire/messages.ts";
+import { MessageType } from "../wire/messages.ts";
+import type { Engine } from "./engine.ts";
+import { localNodeStates, mergeRemoteState } from "./state.ts";
+
+/** Go refuses the 128th concurrent inbound push/pull, so a join storm cannot exhaust a node. */
+const maxPushPullRequests = 128;
+const labelHeaderType = 244;
+/** An encrypted frame adds 5 bytes of framing and at most 45 of encryption to the 20 MiB payload limit. */
+const maxFrameBytes = maxPushStateBytes + 64;
+
+/** Length of a stream label header at the start of `buf`: 0 when there is none, undefined if incomplete. */
+function labelHeaderLength(buf: Uint8Array): number | undefined {
+  if (buf.length === 0) return undefined;
+  if (buf[0] !== labelHeaderType) return 0;
+  if (buf.length < 2) return undefined;
+  const n = buf[1]!;
+  if (n === 0) throw new DecodeError("label header cannot be empty");
+  return buf.length >= 2 + n ? 2 + n : undefined;
+}
+
+function labelHeader(label: string): Uint8Array {
+  const bytes = Buffer.from(label, "utf8");
+  const out = new Uint8Array(2 + bytes.length);
+  out[0] = labelHeaderType;
+  out[1] = bytes.length;
+  out.set(bytes, 2);
+  return out;
+}
+
+/** A deadline shared by every read of one exchange. */
+function deadline(e: Engine, ms: number) {
+  const until = e.runtime.now() + ms;
+  return () => ({
+    timeoutMs: Math.max(0, until - e.runtime.now()),
+    setTimer: (t: number, fn: () => void) => e.runtime.setTimer(t, fn),
+  });
+}
+
+async function writeMessage(e: Engine, stream: Stream, msg: Uint8Array, label: string): Promise<void> {
+  const key = e.sendKey();
+  const framed = encodeStreamMessage(msg, {
+    compress: e.config.enableCompression,
+    key,
+    encryptionVersion: e.encryptionVersion(),
+    label,
+    ...(key ? { nonce: e.runtime.randomBytes(12) } : {}),
+  });
+  await stream.write(framed);
+}
+
+async function readMessage(e: Engine, reader: StreamReader, label: string, dl: ReturnType<typeof deadline>) {
+  const frame = await reader.readFrame(streamFrameLength, maxFrameBytes, dl());
+  return decodeStreamMessage(frame, {
+    keys: e.receiveKeys(),
+    label,
+    verifyIncoming: e.config.gossipVerifyIncoming,
+  });
+}
+
+/** Decodes a push/pull body and applies Go's port fix-up (protocol 1 and port 0 mean "my bind port"). */
+function decodeRemoteState(e: Engine, plain: Uint8Array): PushPull {
+  const remote = decodePushPull(plain.subarray(1));
+  for (const n of remote.nodes) {
+    if (e.config.protocolVersion < 2 || n.port === 0) n.port = e.transport.bindPort;
+  }
+  return remote;
+}
+
+function localState(e: Engine, join: boolean): Uint8Array {
+  const userState = e.config.delegate?.localState?.(join) ?? null;
+  return encodePushPull({ join, nodes: localNodeStates(e), userState });
+}
+
+/** Serves one inbound stream. Never throws: failures are logged and the stream closed. */
+export async function handleStream(e: Engine, stream: Stream): Promise<void> {
+  const reader = new StreamReader(stream);
+  const dl = deadline(e, e.config.tcpTimeout);
+  const from = `${stream.remote.host}:${stream.remote.port}`;
+  try {
+    const header = await reader.readFrame(labelHeaderLength, 2 + 255, dl());
+    let label = header.length > 0 ? Buffer.from(header.subarray(2)).toString("utf8") : "";
+    if (e.config.skipInboundLabelCheck) {
+      if (header.length > 0) throw new SecurityError("unexpected label header on a stream");
+      label = e.config.label;
+    } else if (label !== e.config.label) {
+      throw new SecurityError(`stream label '${label}' does not match ours`);
+    }
+
+    let plain: Uint8Array;
+    try {
+      plain = await readMessage(e, reader, label, dl);
+    } catch (err) {
+      if (err instanceof NetworkError) throw err;
+      // Tell the dialer why, as Go does; the reply itself goes through compression and encryption.
+      const reply = encodeMessage({ type: MessageType.Err, body: { error: errorText(err) } });
+      await writeMessage(e, stream, reply, label).catch(() => {});
+      throw err;
+    }
+
+    switch (plain[0]) {
+      case MessageType.PushPull: {
+        if (e.pushPullInflight + 1 >= maxPushPullRequests) {
+          e.log.warn("too many concurrent push/pull requests", { from });
+          return;
+        }
+        e.pushPullInflight++;
+        try {
+          const remote = decodeRemoteState(e, plain);
+          await writeMessage(e, stream, localState(e, remote.join), label);
+          mergeRemoteState(e, remote.join, remote.nodes, remote.userState);
+        } finally {
+          e.pushPullInflight--;
+        }
+        break;
+      }
+      case MessageType.Ping: {
+        const m = decodeMessage(plain);
+        const ping = m.body as Ping;
+        if (ping.node !== "" && ping.node !== e.config.name) {
+          e.log.warn("got a stream ping for another node name", { node: ping.node, from });
+          return;
+        }
+        const ack = encodeMessage({ type: MessageType.AckResp, body: { seqNo: ping.seqNo, payload: null } });
+        await writeMessage(e, stream, ack, label);
+        break;
+      }
+      case MessageType.User: {
+        const payload = decodeUserStreamMessage(plain.subarray(1));
+        if (payload.length > 0) e.hooks.message(payload);
+        break;
+      }
+      default:
+        e.log.warn("unsupported message type on a stream", { type: plain[0], from });
+    }
+  } catch (err) {
+    e.log.debug("stream exchange failed", { from, err: errorText(err) });
+  } finally {
+    stream.close();
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function dialLabelled(e: Engine, addr: Address, timeoutMs: number): Promise<Stream> {
+  const stream = await e.transport.dial(addr, timeoutMs);
+  if (e.config.label !== "") {
+    try {
+      await stream.write(labelHeader(e.config.label));
+    } catch (err) {
+      stream.close();
+      throw err;
+    }
+  }
+  return stream;
+}
+
+/** A full state exchange with the node at `addr`; throws on any failure. */
+export async function pushPullNode(e: Engine, addr: Address, join: boolean): Promise<void> {
+  const dl = deadline(e, e.config.tcpTimeout);
+  const stream = await dialLabelled(e, addr, e.config.tcpTimeout);
+  try {
+    const reader = new StreamReader(stream);
+    await writeMessage(e, stream, localState(e, join), e.config.label);
+    const plain = await readMessage(e, reader, e.config.label, dl);
+    if (plain[0] === MessageType.Err) {
+      const m = decodeMessage(plain);
+      throw new NetworkError(`remote error: ${(m.body as { error: string }).error}`);
+    }
+    if (plain[0] !== MessageType.PushPull) {
+      throw new DecodeError(`expected a push/pull reply, got message type ${plain[0]}`);
+    }
+    const remote = decodeRemoteState(e, plain);
+    mergeRemoteState(e, join, remote.nodes, remote.userState);
+  } finally {
+    stream.close();
+  }
+}
+
+/**
+ * The TCP fallback ping: true if the node answered with the right ack before `deadlineAt`.
+ * Any failure, including a refused dial, is "not contacted".
+ */
+export async function sendPingAndWaitForAck(
+  e: Engine,
+  addr: Address,
+  ping: Ping,
+  deadlineAt: number,
+): Promise<boolean> {
+  const timeout = deadlineAt - e.runtime.now();
+  if (timeout <= 0) return false;
+  let stream: Stream;
+  try {
+    stream = await dialLabelled(e, addr, timeout);
+  } catch {
+    return false;
+  }
+  try {
+    const dl = deadline(e, Math.max(0, deadlineAt - e.runtime.now()));
+    await writeMessage(e, stream, encodeMessage({ type: MessageType.Ping, body: ping }), e.config.label);
+    const plain = await readMessage(e, new StreamReader(stream), e.config.label, dl);
+    if (plain[0] !== MessageType.AckResp) return false;
+    const m = decodeMessage(plain);
+    return (m.body as { seqNo: number }).seqNo === ping.seqNo;
+  } catch (err) {
+    e.log.debug("fallback ping failed", { err: errorText(err) });
+    return false;
+  } finally {
+    stream.close();
+  }
+}
+
+/** Sends a user message over a stream (Go's SendReliable); no acknowledgement. */
+export async function sendUserStream(e: Engine, addr: Address, payload: Uint8Array): Promise<void> {
+  const stream = await dialLabelled(e, addr, e.config.tcpTimeout);
+  try {
+    await writeMessage(e, stream, encodeUserStreamMessage(payload), e.config.label);
+  } finally {
+    stream.close();
+  }
+}
