@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { type AddressInfo, createServer } from "node:net";
+import type { NetworkInterfaceInfo } from "node:os";
 import { after, describe, it } from "node:test";
 import { ConfigError, NetworkError, TimeoutError } from "../../src/errors.ts";
 import { NetTransport, type NetTransportOptions } from "../../src/transport/net-transport.ts";
@@ -377,15 +378,12 @@ describe("NetTransport: resolve", () => {
 });
 
 describe("NetTransport: finalAdvertiseAddr", () => {
-  const iface = (address: string, internal = false) => ({
-    address,
-    netmask: "255.255.255.0",
-    family: address.includes(":") ? ("IPv6" as const) : ("IPv4" as const),
-    mac: "00:00:00:00:00:00",
-    internal,
-    cidr: `${address}/24`,
-    ...(address.includes(":") ? { scopeid: 0 } : {}),
-  });
+  const iface = (address: string, internal = false): NetworkInterfaceInfo => {
+    const common = { address, mac: "00:00:00:00:00:00", internal, cidr: `${address}/24` };
+    return address.includes(":")
+      ? { ...common, family: "IPv6", netmask: "ffff:ffff:ffff:ffff::", scopeid: 0 }
+      : { ...common, family: "IPv4", netmask: "255.255.255.0" };
+  };
 
   it("uses an explicit IP literal, with the given port or else the bound one", async () => {
     const a = await open();
@@ -405,7 +403,7 @@ describe("NetTransport: finalAdvertiseAddr", () => {
   });
 
   it("on a wildcard bind picks the first private IPv4, else falls back to loopback", async () => {
-    let table: NodeJS.Dict<ReturnType<typeof iface>[]> = {};
+    let table: NodeJS.Dict<NetworkInterfaceInfo[]> = {};
     const a = await open({ bindAddr: "0.0.0.0", networkInterfaces: () => table });
     table = {
       lo: [iface("127.0.0.1", true), iface("::1", true)],
