@@ -86,7 +86,8 @@ function tryOpen(key: Uint8Array, buf: Uint8Array, ad: Uint8Array): Uint8Array |
   const first = decipher.update(buf.subarray(versionSize + nonceSize, buf.length - tagSize));
   try {
     const rest = decipher.final();
-    if (rest.length === 0) return first;
+    // Plain Uint8Array views, not Buffers, so callers see one byte type everywhere.
+    if (rest.length === 0) return new Uint8Array(first.buffer, first.byteOffset, first.length);
     const out = new Uint8Array(first.length + rest.length);
     out.set(first);
     out.set(rest, first.length);
