@@ -1,0 +1,376 @@
+/**
+ * The broker core: channels with their history, feeds of subscribers, and the rules that make
+ * cursors work. It knows nothing of HTTP routing, replication or membership: events come in
+ * through {@link Hub.publish} (accepted here) or {@link Hub.apply} (accepted elsewhere).
+ */
+
+import { randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { comment, frameBody, jitteredRetry, retryOnly, STREAM_HEADERS, withId } from "../sse/frame.ts";
+import { Subscriber, type SubscriberOwner } from "../sse/subscriber.ts";
+import { decodeCursor, encodeCursor, isAheadOf, mergeInto, type Vector } from "./cursor.ts";
+import { ALL_CHANNELS, type BrokerEvent } from "./event.ts";
+import { Feed, feedKey } from "./feed.ts";
+import { History, type HistoryLimits } from "./history.ts";
+import { OriginLog } from "./origin-log.ts";
+
+/** Tunables of the core. */
+export interface HubOptions {
+  history: HistoryLimits;
+  /** Bytes a subscriber may have waiting before it is disconnected. */
+  maxBufferBytes: number;
+  /** Interval of `:` comment heartbeats, ms (0 = none). */
+  heartbeatMs: number;
+  /** Reconnect delay suggested to clients, ms, and its jitter fraction. */
+  retryMs: number;
+  retryJitter: number;
+  /** Own events kept for peers that are behind (replication outbox). */
+  outboxEvents: number;
+  /** Send a `shoal-ready` event carrying the cursor when a stream opens. */
+  readyEvent: boolean;
+  /** Clock, ms since the epoch (injectable for tests). */
+  now?: () => number;
+}
+
+/** Counters exported by `/metrics`. */
+export interface HubCounters {
+  published: number;
+  received: number;
+  duplicates: number;
+  delivered: number;
+  evictions: number;
+  evictedBytes: number;
+  resets: number;
+  replays: number;
+  connectionsTotal: number;
+}
+
+/** What a new stream asks for. */
+export interface SubscribeRequest {
+  channels: string[];
+  clientId: string;
+  /** `Last-Event-ID` (or its query-string equivalent), if any. */
+  cursor: string | null;
+  /** Extra response headers (CORS). */
+  headers?: Record<string, string>;
+}
+
+/** The fields a publisher supplies. */
+export interface PublishInput {
+  channel: string;
+  client?: string | undefined;
+  event?: string | undefined;
+  data: string;
+  retry?: number | undefined;
+  userId?: string | undefined;
+}
+
+class Channel {
+  readonly feeds = new Set<Feed>();
+  constructor(
+    readonly name: string,
+    readonly history: History,
+  ) {}
+}
+
+export class Hub implements SubscriberOwner {
+  /** This broker run's origin id: 8 base64url characters, random per start. */
+  readonly origin: string;
+  readonly counters: HubCounters = {
+    published: 0,
+    received: 0,
+    duplicates: 0,
+    delivered: 0,
+    evictions: 0,
+    evictedBytes: 0,
+    resets: 0,
+    replays: 0,
+    connectionsTotal: 0,
+  };
+  /** Own events, kept for replication. */
+  readonly log: OriginLog;
+  /** origin -> highest seq applied here (dedup and replication acks). */
+  readonly applied: Vector = new Map();
+
+  private readonly channels = new Map<string, Channel>();
+  private readonly feeds = new Map<string, Feed>();
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly byClient = new Map<string, Subscriber>();
+  private readonly dirty = new Set<Feed>();
+  private flushScheduled = false;
+  private seq = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  private readonly heartbeat = Buffer.from(comment("heartbeat"));
+  private readonly listeners = new Set<(ev: BrokerEvent) => void>();
+
+  constructor(private readonly options: HubOptions) {
+    this.origin = randomBytes(6).toString("base64url");
+    this.now = options.now ?? Date.now;
+    this.log = new OriginLog(options.outboxEvents);
+    if (options.heartbeatMs > 0) {
+      this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatMs);
+      this.heartbeatTimer.unref();
+    }
+    this.sweepTimer = setInterval(
+      () => this.sweep(),
+      Math.min(5_000, Math.max(250, options.history.maxAgeMs)),
+    );
+    this.sweepTimer.unref();
+  }
+
+  /** Open streams. */
+  get connectionCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Channel subscriptions over all open streams. */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const sub of this.subscribers) n += sub.channels.length;
+    return n;
+  }
+
+  /** Channels known here (with subscribers or history). */
+  get channelCount(): number {
+    return this.channels.size - (this.channels.has(ALL_CHANNELS) ? 1 : 0);
+  }
+
+  /** Called with every event accepted here, after local delivery (the replicator listens). */
+  onPublished(fn: (ev: BrokerEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Accepts an event published on this node: gives it the next seq, delivers it, logs it. */
+  publish(input: PublishInput): BrokerEvent {
+    const ev: BrokerEvent = {
+      origin: this.origin,
+      seq: ++this.seq,
+      time: this.now(),
+      channel: input.channel,
+      client: input.client,
+      event: input.event,
+      data: input.data,
+      retry: input.retry,
+      userId: input.userId,
+    };
+    this.counters.published++;
+    this.deliver(ev);
+    this.log.append(ev);
+    for (const fn of this.listeners) fn(ev);
+    return ev;
+  }
+
+  /** Applies an event from another node; returns false for a duplicate (already applied). */
+  apply(ev: BrokerEvent): boolean {
+    if (ev.seq <= (this.applied.get(ev.origin) ?? 0) || ev.origin === this.origin) {
+      this.counters.duplicates++;
+      return false;
+    }
+    this.counters.received++;
+    this.deliver(ev);
+    return true;
+  }
+
+  /** Opens an event stream on `res` (status, headers, replay, then live events). */
+  subscribe(res: ServerResponse, req: SubscribeRequest): Subscriber {
+    const channels = [...new Set(req.channels)].sort();
+    const feed = this.feedFor(channels);
+    const sub = new Subscriber(req.clientId, channels, res, this.options.maxBufferBytes, this);
+    const previous = this.byClient.get(req.clientId);
+    if (previous !== undefined) previous.end();
+    this.byClient.set(req.clientId, sub);
+    this.subscribers.add(sub);
+    this.counters.connectionsTotal++;
+
+    res.writeHead(200, { ...STREAM_HEADERS, ...req.headers });
+    if (typeof res.flushHeaders === "function") res.flushHeaders();
+    let head = retryOnly(jitteredRetry(this.options.retryMs, this.options.retryJitter));
+    let position: Vector = feed.vector;
+    if (req.cursor !== null) {
+      const cursor = decodeCursor(req.cursor);
+      if (cursor === null) {
+        this.counters.resets++;
+        head += resetEvent("invalid-cursor", channels);
+      } else {
+        this.counters.replays++;
+        const { text, vector } = this.replay(channels, cursor, sub.clientId);
+        if (text.startsWith("event: reset")) this.counters.resets++;
+        head += text;
+        mergeInto(vector, feed.vector);
+        if (isAheadOf(vector, feed.vector)) sub.ahead = vector;
+        position = vector;
+      }
+    }
+    if (this.options.readyEvent) {
+      head += withId(
+        encodeCursor(position),
+        frameBody({ event: "shoal-ready", data: JSON.stringify(channels) }),
+      );
+    }
+    sub.write(head);
+    sub.batchFrom = feed.pendingCount;
+    feed.subscribers.add(sub);
+    return sub;
+  }
+
+  /** Client ids of open streams, per channel (for `/status`). */
+  clientsByChannel(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const sub of this.subscribers) {
+      for (const ch of sub.channels) {
+        const list = out[ch];
+        if (list === undefined) out[ch] = [sub.clientId];
+        else list.push(sub.clientId);
+      }
+    }
+    return out;
+  }
+
+  /** Ends every stream with a final jittered `retry:` so clients reconnect elsewhere, spread out. */
+  closeAll(retryMs = this.options.retryMs): void {
+    this.flush();
+    for (const sub of [...this.subscribers]) {
+      sub.end(retryOnly(jitteredRetry(retryMs, Math.max(this.options.retryJitter, 0.5))));
+    }
+  }
+
+  /** Stops timers and closes every stream. */
+  close(): void {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.heartbeatTimer = null;
+    this.sweepTimer = null;
+    this.closeAll();
+  }
+
+  /** Writes pending batches now (also runs on its own at the next event-loop turn). */
+  flush(): void {
+    this.flushScheduled = false;
+    for (const feed of this.dirty) this.counters.delivered += feed.flush();
+    this.dirty.clear();
+  }
+
+  // SubscriberOwner
+  onEvicted(_sub: Subscriber, droppedBytes: number): void {
+    this.counters.evictions++;
+    this.counters.evictedBytes += droppedBytes;
+  }
+
+  onClosed(sub: Subscriber): void {
+    this.subscribers.delete(sub);
+    if (this.byClient.get(sub.clientId) === sub) this.byClient.delete(sub.clientId);
+    const feed = this.feeds.get(feedKey(sub.channels));
+    if (feed === undefined) return;
+    feed.subscribers.delete(sub);
+    if (feed.subscribers.size === 0) this.dropFeed(feed);
+  }
+
+  /** Stores, then queues for every feed that wants it. */
+  private deliver(ev: BrokerEvent): void {
+    if ((this.applied.get(ev.origin) ?? 0) < ev.seq) this.applied.set(ev.origin, ev.seq);
+    const channel = this.channel(ev.channel);
+    channel.history.append(ev);
+    channel.history.expire(this.now());
+    const body = frameBody(ev);
+    if (ev.channel === ALL_CHANNELS) {
+      for (const feed of this.feeds.values()) this.enqueue(feed, ev, body);
+    } else {
+      for (const feed of channel.feeds) this.enqueue(feed, ev, body);
+    }
+  }
+
+  private enqueue(feed: Feed, ev: BrokerEvent, body: string): void {
+    feed.push(ev, body);
+    this.dirty.add(feed);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Events after `cursor` on these channels (and broadcasts), per origin in seq order. */
+  private replay(channels: string[], cursor: Vector, clientId: string): { text: string; vector: Vector } {
+    const histories: History[] = [];
+    for (const name of [...channels, ALL_CHANNELS]) {
+      const ch = this.channels.get(name);
+      if (ch !== undefined) histories.push(ch.history);
+    }
+    let text = "";
+    if (histories.some((h) => h.hasGapFor(cursor))) text += resetEvent("history-exceeded", channels);
+    const perOrigin = new Map<string, BrokerEvent[]>();
+    for (const h of histories) {
+      h.forEachAfter(cursor, (ev) => {
+        const list = perOrigin.get(ev.origin);
+        if (list === undefined) perOrigin.set(ev.origin, [ev]);
+        else list.push(ev);
+      });
+    }
+    const lists = [...perOrigin.values()];
+    for (const list of lists) list.sort((a, b) => a.seq - b.seq);
+    const vector: Vector = new Map(cursor);
+    // Merge the per-origin lists by time so origins interleave roughly as they happened.
+    const idx = lists.map(() => 0);
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < lists.length; i++) {
+        const ev = lists[i]![idx[i]!];
+        if (ev !== undefined && (best < 0 || ev.time < lists[best]![idx[best]!]!.time)) best = i;
+      }
+      if (best < 0) break;
+      const ev = lists[best]![idx[best]!]!;
+      idx[best]!++;
+      vector.set(ev.origin, ev.seq);
+      if (ev.client !== undefined && ev.client !== clientId) continue;
+      text += withId(encodeCursor(vector), frameBody(ev));
+    }
+    return { text, vector };
+  }
+
+  private feedFor(channels: string[]): Feed {
+    const key = feedKey(channels);
+    let feed = this.feeds.get(key);
+    if (feed !== undefined) return feed;
+    const initial: Vector = new Map();
+    for (const name of [...channels, ALL_CHANNELS]) mergeInto(initial, this.channel(name).history.heads);
+    feed = new Feed(key, channels, initial);
+    this.feeds.set(key, feed);
+    for (const name of channels) this.channel(name).feeds.add(feed);
+    return feed;
+  }
+
+  private dropFeed(feed: Feed): void {
+    this.feeds.delete(feed.key);
+    this.dirty.delete(feed);
+    for (const name of feed.channels) this.channels.get(name)?.feeds.delete(feed);
+  }
+
+  private channel(name: string): Channel {
+    let ch = this.channels.get(name);
+    if (ch === undefined) {
+      ch = new Channel(name, new History(this.options.history));
+      this.channels.set(name, ch);
+    }
+    return ch;
+  }
+
+  private beat(): void {
+    for (const sub of this.subscribers) sub.write(this.heartbeat);
+  }
+
+  /** Expires old history and forgets channels with neither history nor subscribers. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [name, ch] of this.channels) {
+      ch.history.expire(now);
+      if (ch.history.size === 0 && ch.feeds.size === 0 && ch.history.evicted.size === 0)
+        this.channels.delete(name);
+    }
+  }
+}
+
+function resetEvent(reason: string, channels: string[]): string {
+  return frameBody({ event: "reset", data: JSON.stringify({ reason, channels }) });
+}

@@ -1,0 +1,39 @@
+/**
+ * The events this broker run accepted, in seq order, bounded. It is the outbox of every
+ * replication link: a link only remembers how far its peer has acknowledged.
+ */
+import type { BrokerEvent } from "./event.ts";
+
+export class OriginLog {
+  private events: BrokerEvent[] = [];
+  /** Index of the first live element of `events` (compacted lazily). */
+  private start = 0;
+
+  constructor(private readonly maxEvents: number) {}
+
+  /** Seq of the oldest event still kept (lastSeq + 1 when empty). */
+  get firstSeq(): number {
+    const ev = this.events[this.start];
+    return ev === undefined ? this.lastSeq + 1 : ev.seq;
+  }
+
+  /** Seq of the newest event (0 when none ever). */
+  lastSeq = 0;
+
+  append(ev: BrokerEvent): void {
+    this.events.push(ev);
+    this.lastSeq = ev.seq;
+    if (this.events.length - this.start > this.maxEvents) this.start++;
+    if (this.start > 1024 && this.start * 2 > this.events.length) {
+      this.events = this.events.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** Up to `max` events with seq > `after`, oldest first (skipping what was already dropped). */
+  after(after: number, max: number): BrokerEvent[] {
+    const first = this.firstSeq;
+    const from = this.start + Math.max(0, after + 1 - first);
+    return this.events.slice(from, Math.min(this.events.length, from + max));
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * `@shoal/broker`: a clustered Server-Sent Events broker on `@shoal/memberlist`.
+ *
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createBroker } from "@shoal/broker";
+ * const broker = createBroker({ heartbeatMs: 15_000 });
+ * const server = createServer((req, res) => { if (!broker.handle(req, res)) { res.statusCode = 404; res.end(); } });
+ * broker.attach(server);
+ * server.listen(8080);
+ * ```
+ */
+
+export { type AuthOptions, Authorizer, type Grants } from "./auth/jwt.ts";
+export { type Broker, type BrokerOptions, type BrokerStatus, createBroker } from "./broker.ts";
+export { decodeCursor, encodeCursor, type Vector } from "./core/cursor.ts";
+export { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
+export type { PublishInput } from "./core/hub.ts";
+export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
+export type { CorsOptions } from "./http/cors.ts";
+export { createLogger, type Logger, type LogLevel } from "./log.ts";
+export type { Membership, MembershipStatus, Peer, PeerChange } from "./membership/membership.ts";
+export { StaticCluster, StaticMembership } from "./membership/static.ts";
+export { comment, frameBody, jitteredRetry, STREAM_HEADERS } from "./sse/frame.ts";

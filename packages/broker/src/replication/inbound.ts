@@ -1,0 +1,90 @@
+/**
+ * The receiving half of replication: accepts the HTTP upgrade on the broker's port, checks
+ * the peer (its first frame must authenticate when a key is set), applies its events to the hub
+ * (de-duplicated by origin + seq) and acknowledges them.
+ */
+
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Hub } from "../core/hub.ts";
+import { ReplicationError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { LinkCipher } from "./cipher.ts";
+import { LinkConnection } from "./connection.ts";
+import { fromWire, type LinkMessage, REPLICATION_PATH, REPLICATION_PROTOCOL } from "./messages.ts";
+
+/** Time a peer has to say hello after the upgrade. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export class InboundLinks {
+  private readonly open = new Set<LinkConnection>();
+  /** Events applied from peers, by origin, and their last observed end-to-end delay. */
+  lastDelayMs = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly nodeName: string,
+    private readonly secret: Uint8Array | null,
+    private readonly logger: Logger,
+  ) {}
+
+  get count(): number {
+    return this.open.size;
+  }
+
+  /** True when this upgrade request is ours (then it has been handled). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = req.url ?? "";
+    if (url !== REPLICATION_PATH || String(req.headers.upgrade ?? "").toLowerCase() !== REPLICATION_PROTOCOL)
+      return false;
+    let cipher: LinkCipher | null = null;
+    let nonceHeader = "";
+    if (this.secret !== null) {
+      const clientNonce = Buffer.from(String(req.headers["x-shoal-nonce"] ?? ""), "base64url");
+      if (clientNonce.length !== 16) {
+        socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return true;
+      }
+      const serverNonce = randomBytes(16);
+      cipher = new LinkCipher(this.secret, clientNonce, serverNonce, "server");
+      nonceHeader = `X-Shoal-Nonce: ${serverNonce.toString("base64url")}\r\n`;
+    }
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${REPLICATION_PROTOCOL}\r\nConnection: Upgrade\r\n${nonceHeader}\r\n`,
+    );
+    const conn = new LinkConnection(socket as Socket, cipher, head);
+    this.open.add(conn);
+    let origin: string | null = null;
+    const helloTimer = setTimeout(() => conn.close(new ReplicationError("no hello")), HELLO_TIMEOUT_MS);
+    helloTimer.unref();
+    conn.onClose = (err) => {
+      clearTimeout(helloTimer);
+      this.open.delete(conn);
+      if (err !== undefined) this.logger.warn("inbound replication link closed", { error: err.message });
+    };
+    conn.onMessage = (msg: LinkMessage) => {
+      if (origin === null) {
+        if (msg.t !== "hello") throw new ReplicationError("expected hello");
+        clearTimeout(helloTimer);
+        origin = msg.origin;
+        conn.send({ t: "welcome", node: this.nodeName, acked: this.hub.applied.get(origin) ?? 0 });
+        return;
+      }
+      if (msg.t !== "events") throw new ReplicationError(`unexpected ${msg.t} on inbound link`);
+      const now = Date.now();
+      for (const w of msg.e) {
+        const ev = fromWire(origin, w);
+        this.hub.apply(ev);
+        this.lastDelayMs = Math.max(0, now - ev.time);
+      }
+      conn.send({ t: "ack", s: this.hub.applied.get(origin) ?? 0 });
+    };
+    return true;
+  }
+
+  closeAll(): void {
+    for (const conn of [...this.open]) conn.close();
+  }
+}

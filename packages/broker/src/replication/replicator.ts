@@ -1,0 +1,63 @@
+/**
+ * Keeps one outbound link per live peer, following membership, and fans every event accepted
+ * here out to all of them.
+ */
+import type { Hub } from "../core/hub.ts";
+import type { Membership, Peer } from "../membership/membership.ts";
+import { type LinkSettings, OutboundLink } from "./outbound.ts";
+
+export class Replicator {
+  private readonly links = new Map<string, OutboundLink>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly membership: Membership,
+    private readonly settings: LinkSettings,
+  ) {}
+
+  start(): void {
+    for (const peer of this.membership.peers()) this.add(peer);
+    this.unsubscribe.push(
+      this.membership.onChange((change) => {
+        if (change.type === "join") this.add(change.peer);
+        else this.remove(change.peer.name);
+      }),
+      this.hub.onPublished(() => {
+        for (const link of this.links.values()) link.kick();
+      }),
+    );
+  }
+
+  /** Per-peer state for `/status` and `/metrics`. */
+  linkStatus(): { peer: string; httpAddr: string; connected: boolean; lagEvents: number }[] {
+    return [...this.links.values()].map((l) => ({
+      peer: l.peer.name,
+      httpAddr: l.peer.httpAddr,
+      connected: l.connected,
+      lagEvents: l.lagEvents,
+    }));
+  }
+
+  close(): void {
+    for (const fn of this.unsubscribe) fn();
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+  }
+
+  private add(peer: Peer): void {
+    const existing = this.links.get(peer.name);
+    if (existing !== undefined) {
+      if (existing.peer.httpAddr === peer.httpAddr) return;
+      existing.close();
+    }
+    const link = new OutboundLink(peer, this.hub, this.settings);
+    this.links.set(peer.name, link);
+    link.start();
+  }
+
+  private remove(name: string): void {
+    this.links.get(name)?.close();
+    this.links.delete(name);
+  }
+}
