@@ -110,10 +110,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       setAlive(engine);
       engine.schedule(
         () => c.probeInterval,
-        (late) => {
-          noteLag(engine, late);
-          probeTick(engine);
-        },
+        () => probeTick(engine),
       );
       engine.schedule(
         () => (c.gossipNodes > 0 ? c.gossipInterval : 0),
@@ -416,16 +413,6 @@ function userPacket(msg: Uint8Array): Uint8Array {
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Lag awareness: a loop tick that fired late means our event loop was blocked for that long. */
-function noteLag(engine: Engine, lateMs: number): void {
-  if (!engine.config.lagAwareness) return;
-  // A stall longer than the probe timeout would have made us miss acks: treat it as ill health.
-  if (lateMs > engine.config.probeTimeout) {
-    engine.stalledUntil = engine.runtime.now();
-    engine.awareness.applyDelta(1);
-  }
 }
 
 /** Routes engine events to the delegates and to the instance's emitter; user code never breaks the engine. */

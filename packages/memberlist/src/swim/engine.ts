@@ -63,8 +63,10 @@ export class Engine {
   /** Addresses given to join(), kept for the optional re-join loop. */
   readonly seeds = new Set<string>();
   private readonly loopTimers = new Set<Timer>();
-  /** Lag-awareness: runtime time until which this node is known to have been stalled. */
+  /** Lag awareness: when the last observed stall of this node's event loop ended (runtime ms). */
   stalledUntil = Number.NEGATIVE_INFINITY;
+  /** Timers later than this (ms) mean this node was stalled: half the probe timeout. */
+  private readonly stallThreshold: number;
 
   /** Allowed member addresses, or null when every address is allowed. */
   private readonly allowed: BlockList | null;
@@ -81,6 +83,35 @@ export class Engine {
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     this.broadcasts = new TransmitLimitedQueue(() => this.numNodes, config.retransmitMult);
     this.allowed = buildAllowList(config.cidrsAllowed);
+    this.stallThreshold = Math.max(1, config.probeTimeout / 2);
+  }
+
+  /**
+   * The engine's timers. Each one measures how late it fired: with lag awareness on, a late timer is
+   * proof that this node's event loop was blocked, which raises the awareness score (once per stall).
+   */
+  /** The runtime with its timers measured (for helpers such as Suspicion that take a Runtime). */
+  readonly timerRuntime: Runtime = {
+    now: () => this.runtime.now(),
+    setTimer: (ms, fn) => this.setTimer(ms, fn),
+    random: () => this.runtime.random(),
+    randomBytes: (n) => this.runtime.randomBytes(n),
+  };
+
+  setTimer(ms: number, fn: () => void): Timer {
+    const due = this.runtime.now() + Math.max(0, ms);
+    return this.runtime.setTimer(ms, () => {
+      if (this.config.lagAwareness) this.observeLateness(due);
+      fn();
+    });
+  }
+
+  private observeLateness(due: number): void {
+    const now = this.runtime.now();
+    if (now - due <= this.stallThreshold) return;
+    // One stall blocks many timers: count it once.
+    if (due > this.stalledUntil) this.awareness.applyDelta(1);
+    this.stalledUntil = now;
   }
 
   /** Whether a member address (raw bytes) may join, per cidrsAllowed. */
@@ -161,7 +192,7 @@ export class Engine {
     onNack: () => void,
     onTimeout: () => void,
   ): void {
-    const timer = this.runtime.setTimer(timeoutMs, () => {
+    const timer = this.setTimer(timeoutMs, () => {
       if (this.ackHandlers.get(seq)?.timer !== timer) return;
       this.ackHandlers.delete(seq);
       onTimeout();
@@ -172,18 +203,15 @@ export class Engine {
   /**
    * Runs `fn` every `intervalMs` (read again before each wait, so it may scale), after a random first
    * stagger in [0, interval) so that nodes started together do not probe in lock-step.
-   * `fn` receives how late this tick fired, which lag-awareness uses as a stall measurement.
    */
-  schedule(intervalMs: () => number, fn: (lateMs: number) => void): void {
+  schedule(intervalMs: () => number, fn: () => void): void {
     const first = intervalMs();
     if (first <= 0) return;
     const arm = (delay: number) => {
-      const due = this.runtime.now() + delay;
-      const timer = this.runtime.setTimer(delay, () => {
+      const timer = this.setTimer(delay, () => {
         this.loopTimers.delete(timer);
         if (this.stopped) return;
-        const late = Math.max(0, this.runtime.now() - due);
-        fn(late);
+        fn();
         if (!this.stopped) arm(intervalMs());
       });
       this.loopTimers.add(timer);

@@ -50,7 +50,7 @@ function probeFinished(e: Engine, awarenessDelta: number): void {
   if (e.probeTickPending && !e.stopped) {
     e.probeTickPending = false;
     // Go's ticker keeps one missed tick, so the next probe starts right away.
-    e.runtime.setTimer(0, () => {
+    e.setTimer(0, () => {
       if (!e.stopped) probeTick(e);
     });
   }
@@ -113,8 +113,9 @@ export function probeNode(e: Engine, node: NodeRecord): void {
       e.probing = false;
       return;
     }
-    if (e.config.lagAwareness && e.stalledUntil > startedAt) {
-      // Our own event loop was blocked during this probe: the missing ack is likely our fault.
+    if (e.config.lagAwareness && e.stalledUntil >= startedAt) {
+      // Our own event loop was blocked during this probe: the missing ack is likely our fault, and
+      // the ack may even be queued behind the timer. Hold the suspicion back.
       e.log.info("not suspecting a node: this node stalled during the probe", { node: node.name });
       probeFinished(e, delta);
       return;
@@ -149,7 +150,7 @@ export function probeNode(e: Engine, node: NodeRecord): void {
     }
   }
 
-  probeTimeoutTimer = e.runtime.setTimer(e.config.probeTimeout, () => {
+  probeTimeoutTimer = e.setTimer(e.config.probeTimeout, () => {
     if (done || e.stopped) return;
     directPhase = false;
     const peers = kRandom(

@@ -186,7 +186,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
       deadNode(e, { incarnation: st.incarnation, node: st.name, from: e.config.name });
     }
   };
-  e.suspicions.set(s.node, new Suspicion(e.runtime, s.from, k, min, max, onTimeout));
+  e.suspicions.set(s.node, new Suspicion(e.timerRuntime, s.from, k, min, max, onTimeout));
   e.hooks.suspect({ node: s.node, from: s.from, incarnation: s.incarnation });
 }
 
