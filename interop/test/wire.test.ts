@@ -1,0 +1,168 @@
+/**
+ * Shoal's wire layer against Debian's Go memberlist 0.2.2, both ways:
+ * - Go → Shoal: every vector Go encodes decodes in Shoal to its inputs, and Shoal re-encodes the inputs
+ *   to Go's exact bytes;
+ * - Shoal → Go: Shoal's encodings of the same inputs, and of random ones, decode in Go (its own msgpack
+ *   structs, decompression, CRC, compound split, decryption and stream readers) to the same fields.
+ * Skipped, loudly, where Go or Debian's memberlist is not installed.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import {
+  encodeCompound,
+  encodeMessage,
+  encodePacket,
+  encodePushPull,
+  encodeStreamMessage,
+  encodeUserStreamMessage,
+  MessageType,
+} from "../../packages/memberlist/src/wire/index.ts";
+import { messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
+import { type CheckResponse, GoChecker, type GoVector, goAvailable, goVectors } from "../lib/go.ts";
+import { anyMessage, anyPacketFraming, anyPacketMessage, anyPushPull } from "./arbitraries.ts";
+import { checkGoVector } from "./go-vector-checks.ts";
+import { expectedPacketFields, expectedStreamFields, shoalCheckFor } from "./shoal-encodings.ts";
+
+const skip = goAvailable()
+  ? false
+  : "Go or Debian's memberlist 0.2.2 is not installed (apt: golang-go golang-github-hashicorp-memberlist-dev): " +
+    "Shoal's wire format was NOT checked against Go";
+if (skip) console.warn(`\n*** interop/test/wire.test.ts SKIPPED: ${skip} ***\n`);
+
+const vectors: GoVector[] = skip ? [] : ((await goVectors())?.vectors ?? []);
+/** A fixed seed keeps the random cases reproducible; SHOAL_SEED explores others. */
+const seed = Number(process.env.SHOAL_SEED ?? 20261122);
+
+function assertGoDecoded(res: CheckResponse, expect: unknown, what: string): void {
+  assert.ok(res.ok, `Go could not decode ${what}: ${res.error}`);
+  assert.deepEqual(normalize(res.fields), normalize(expect), `Go decoded ${what} differently`);
+}
+
+describe("Go memberlist 0.2.2 → Shoal (Go's vectors)", { skip }, () => {
+  test("Go produced vectors of every kind", () => {
+    const kinds = new Set(vectors.map((v) => v.kind));
+    for (const k of [
+      "message",
+      "push-pull",
+      "user-stream",
+      "compound",
+      "compress",
+      "lzw",
+      "packet",
+      "encrypt",
+    ]) {
+      assert.ok(kinds.has(k as GoVector["kind"]), `no ${k} vectors`);
+    }
+    for (const k of ["stream", "keyring", "compound-decode"]) assert.ok(kinds.has(k as GoVector["kind"]));
+    const types = new Set(vectors.filter((v) => v.kind === "message").map((v) => v.type));
+    for (const t of ["ping", "indirect-ping", "ack", "nack", "err", "suspect", "alive", "dead", "user"]) {
+      assert.ok(types.has(t), `no ${t} message vector`);
+    }
+  });
+
+  for (const v of vectors) {
+    test(v.name, () => checkGoVector(v));
+  }
+});
+
+describe("Shoal → Go memberlist 0.2.2 (Go decodes Shoal's bytes)", { skip }, () => {
+  let go: GoChecker;
+  before(async () => {
+    const started = await GoChecker.start();
+    assert.ok(started, "Go is installed but shoal-interop could not be built");
+    go = started;
+  });
+  after(async () => {
+    await go?.close();
+  });
+
+  test("Shoal's encodings of every vector input", async () => {
+    let checked = 0;
+    for (const v of vectors) {
+      const c = shoalCheckFor(v);
+      if (c === null) continue;
+      assertGoDecoded(await go.check(c.req), c.expect, v.name);
+      checked++;
+    }
+    assert.ok(checked > 50, `only ${checked} vectors were checked`);
+  });
+
+  test("random messages", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyMessage, async (m) => {
+        const res = await go.check({ kind: "message", hex: toHex(encodeMessage(m)) });
+        assertGoDecoded(res, messageToJson(m), "a message");
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+
+  test("random push/pulls, plain and as a stream user message", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyPushPull, async (pp) => {
+        const res = await go.check({ kind: "push-pull", hex: toHex(encodePushPull(pp)) });
+        assertGoDecoded(res, { ...pushPullToJson(pp), leftover: 0 }, "a push/pull");
+        const user = pp.userState ?? new Uint8Array(0);
+        const u = await go.check({ kind: "user-stream", hex: toHex(encodeUserStreamMessage(user)) });
+        assertGoDecoded(u, { payload: toHex(user), leftover: 0 }, "a stream user message");
+      }),
+      { seed, numRuns: 60 },
+    );
+  });
+
+  test("random packets: compound, compression, CRC and AES-GCM in any combination", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyPacketMessage, { minLength: 1, maxLength: 20 }),
+        anyPacketFraming,
+        async (msgs, f) => {
+          const inner = msgs.length === 1 ? encodeMessage(msgs[0]!) : encodeCompound(msgs.map(encodeMessage));
+          const bytes = encodePacket(inner, { ...f, label: "" });
+          const keys = f.key ? [toHex(f.key)] : [];
+          const res = await go.check({ kind: "packet", hex: toHex(bytes), keys });
+          assertGoDecoded(res, expectedPacketFields(inner, f.crc, f.key !== null), "a packet");
+        },
+      ),
+      { seed, numRuns: 150 },
+    );
+  });
+
+  test("random stream messages: push/pull, user and ping, compressed and encrypted", async () => {
+    const streamMessage = fc.oneof(
+      anyPushPull.map(encodePushPull),
+      fc.uint8Array({ maxLength: 300 }).map(encodeUserStreamMessage),
+      anyMessage
+        .filter(
+          (m) => m.type === MessageType.Ping || m.type === MessageType.AckResp || m.type === MessageType.Err,
+        )
+        .map(encodeMessage),
+    );
+    await fc.assert(
+      fc.asyncProperty(streamMessage, anyPacketFraming, async (inner, f) => {
+        const bytes = encodeStreamMessage(inner, {
+          compress: f.compress,
+          key: f.key,
+          encryptionVersion: f.encryptionVersion,
+          label: "",
+        });
+        const keys = f.key ? [toHex(f.key)] : [];
+        const res = await go.check({ kind: "stream", hex: toHex(bytes), keys });
+        assertGoDecoded(res, expectedStreamFields(inner), "a stream message");
+      }),
+      { seed, numRuns: 120 },
+    );
+  });
+
+  test("a Shoal packet under a key Go does not hold is refused", async () => {
+    const msg = encodeMessage({ type: MessageType.NackResp, body: { seqNo: 7 } });
+    const key = new Uint8Array(16).fill(1);
+    const bytes = encodePacket(msg, { compress: false, crc: false, key, encryptionVersion: 1, label: "" });
+    const res = await go.check({
+      kind: "packet",
+      hex: toHex(bytes),
+      keys: [toHex(new Uint8Array(16).fill(2))],
+    });
+    assert.equal(res.ok, false, "Go accepted a packet sealed with a key it does not have");
+  });
+});
