@@ -51,7 +51,8 @@ export class MemoryStream implements Stream {
   write(buf: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new NetworkError(this.describe("cannot write: stream is closed")));
     if (this.peerClosed) return Promise.reject(new NetworkError(this.describe("connection reset by peer")));
-    if (buf.length > 0) this.peer?.deliver(buf.slice());
+    // A copy (Buffer#slice would be a view): the writer may reuse its buffer at once.
+    if (buf.length > 0) this.peer?.deliver(new Uint8Array(buf));
     return Promise.resolve();
   }
 

@@ -11,6 +11,7 @@ import { finalAdvertise, isIpLiteral, isValidPort, isWildcard, unmapIPv4 } from 
 import { HandlerSlot } from "./handler-slot.ts";
 import { silentLogger, type TransportLogger } from "./logger.ts";
 import { MemoryStream } from "./memory-stream.ts";
+import { realTimer } from "./timers.ts";
 import type { Address, Packet, Stream, Transport } from "./transport.ts";
 
 /** Options of {@link MemoryNetwork}. */
@@ -55,11 +56,6 @@ function keyOf(endpoint: MemoryEndpoint): string {
 
 function linkKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-function realTimer(ms: number, fn: () => void): Timer {
-  const handle = setTimeout(fn, ms);
-  return { cancel: () => clearTimeout(handle) };
 }
 
 export class MemoryNetwork {
@@ -213,7 +209,8 @@ export class MemoryTransport implements Transport {
         new NetworkError(`cannot send to ${addr.host}:${addr.port}: not an IP literal and port`),
       );
     }
-    this.network.sendPacket(this.address, to, buf.slice());
+    // A copy (Buffer#slice would be a view): the sender may reuse its buffer at once.
+    this.network.sendPacket(this.address, to, new Uint8Array(buf));
     return Promise.resolve();
   }
 

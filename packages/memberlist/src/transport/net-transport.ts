@@ -22,6 +22,7 @@ import {
 import { HandlerSlot } from "./handler-slot.ts";
 import { silentLogger, type TransportLogger } from "./logger.ts";
 import { SocketStream } from "./socket-stream.ts";
+import { realTimer } from "./timers.ts";
 import type { Address, Packet, Stream, Transport } from "./transport.ts";
 
 /** The OS receive buffer we ask for first (Go asks the same); halved until the OS accepts. */
@@ -50,11 +51,6 @@ export interface NetTransportOptions {
 interface PendingDial {
   socket: Socket;
   fail(err: NetworkError): void;
-}
-
-function realTimer(ms: number, fn: () => void): Timer {
-  const handle = setTimeout(fn, ms);
-  return { cancel: () => clearTimeout(handle) };
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -247,7 +243,13 @@ export class NetTransport implements Transport {
         reject(new NetworkError(`cannot dial ${host}:${addr.port}: timeout is NaN`));
         return;
       }
-      const socket = connect({ host, port: addr.port });
+      let socket: Socket;
+      try {
+        socket = connect({ host, port: addr.port });
+      } catch (err) {
+        reject(new NetworkError(`dial ${host}:${addr.port} failed: ${String(err)}`, { cause: err }));
+        return;
+      }
       socket.setNoDelay(true);
       let timer: Timer | undefined;
       const pending: PendingDial = {

@@ -91,7 +91,11 @@ export class StreamReader {
           });
           expired.catch(() => {}); // observed through the race below; never unhandled
         }
-        const next = this.stream.read();
+        const next = this.stream.read().catch((err: unknown) => {
+          throw err instanceof ShoalError
+            ? err
+            : new NetworkError(`stream read failed: ${String(err)}`, { cause: err });
+        });
         const chunk = await (expired === undefined ? next : Promise.race([next, expired]));
         if (chunk === null) {
           throw new NetworkError(
@@ -120,20 +124,22 @@ export class StreamReader {
   }
 
   /**
-   * Removes and returns the first `n` buffered bytes. The caller owns the result: we copy whichever
-   * is smaller, the frame or the surplus, so total copying stays linear in the bytes read.
+   * Removes and returns the first `n` buffered bytes. Bytes before `end` are never written again
+   * (appends go after it, growth goes to a new buffer), so handing out views is safe; we copy
+   * whichever is smaller, the frame or the surplus, only so that a small frame does not pin a big
+   * buffer. Total copying stays linear in the bytes read.
    */
   private take(n: number): Uint8Array {
     if (n === 0) return new Uint8Array(0);
     const frameEnd = this.start + n;
     const surplus = this.end - frameEnd;
     if (n <= surplus) {
-      const frame = this.buf.slice(this.start, frameEnd);
+      const frame = new Uint8Array(this.buf.subarray(this.start, frameEnd));
       this.start = frameEnd;
       return frame;
     }
     const frame = this.buf.subarray(this.start, frameEnd);
-    this.buf = surplus === 0 ? EMPTY : this.buf.slice(frameEnd, this.end);
+    this.buf = surplus === 0 ? EMPTY : new Uint8Array(this.buf.subarray(frameEnd, this.end));
     this.start = 0;
     this.end = surplus;
     return frame;

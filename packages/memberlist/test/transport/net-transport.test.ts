@@ -99,6 +99,15 @@ describe("NetTransport: UDP", () => {
     assert.deepEqual(new Uint8Array(back.buf), Uint8Array.of(4, 5));
   });
 
+  it("sends exactly the bytes of a view into a larger buffer", async () => {
+    const a = await open();
+    const b = await open();
+    const bIn = packetsOf(b);
+    const backing = patternBytes(100, 5);
+    await a.writeTo(backing.subarray(10, 20), { host: "127.0.0.1", port: b.bindPort });
+    assert.deepEqual(new Uint8Array((await bIn.next("packet")).buf), backing.slice(10, 20));
+  });
+
   it("receives a datagram of 65,000 bytes intact", async () => {
     const a = await open();
     const b = await open();
@@ -275,6 +284,21 @@ describe("NetTransport: streams", () => {
     assert.deepEqual(received, payload);
     // Paused above the mark: at most the mark plus the reads already under way (64 KiB each).
     assert.ok(maxBuffered <= READ_HIGH_WATER + 4 * 65_536, `buffered up to ${maxBuffered} bytes`);
+    s.close();
+    accepted.close();
+  });
+
+  it("a dual-stack '::' listener reports IPv4 dialers as dotted quads", async (t) => {
+    if (!hasIPv6Loopback()) {
+      t.skip("no IPv6 on this machine");
+      return;
+    }
+    const wild = await open({ bindAddr: "::" });
+    const v4 = await open();
+    const wildStreams = streamsOf(wild);
+    const s = await v4.dial({ host: "127.0.0.1", port: wild.bindPort }, 5000);
+    const accepted = await wildStreams.next("accepted stream");
+    assert.equal(accepted.remote.host, "127.0.0.1");
     s.close();
     accepted.close();
   });

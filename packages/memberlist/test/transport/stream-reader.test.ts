@@ -171,6 +171,16 @@ describe("StreamReader.readFrame", () => {
     }
   });
 
+  it("turns a failing stream read into a NetworkError", async () => {
+    const stream = new FakeStream();
+    stream.read = () => Promise.reject(new Error("socket exploded"));
+    await assert.rejects(new StreamReader(stream).readExact(1), (err) => {
+      assert.ok(err instanceof NetworkError);
+      assert.match(err.message, /socket exploded/);
+      return true;
+    });
+  });
+
   it("refuses a second read while one is in progress", async () => {
     const stream = new FakeStream();
     const reader = new StreamReader(stream);
