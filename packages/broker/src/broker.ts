@@ -53,6 +53,8 @@ export interface BrokerOptions {
   prefix?: string;
   /** Send a `shoal-ready` event with the cursor when a stream opens (default true). */
   readyEvent?: boolean;
+  /** Connect timeout of replication links to peers (default 5 s). */
+  replicationConnectTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -84,6 +86,8 @@ export interface Broker {
   metrics(): string;
   /** Stops accepting subscriptions and publishes (503), keeps serving status. */
   drain(): void;
+  /** Waits until every live peer acknowledged every event accepted here; false on timeout. */
+  waitReplicated(timeoutMs: number): Promise<boolean>;
   /** Ends every stream with a jittered `retry:`, closes replication links and timers. */
   close(): Promise<void>;
   readonly hub: Hub;
@@ -113,7 +117,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     secret,
     batchEvents: 512,
     windowEvents: 8192,
-    connectTimeoutMs: 5_000,
+    connectTimeoutMs: options.replicationConnectTimeoutMs ?? 5_000,
     logger,
   });
   replicator.start();
@@ -461,6 +465,15 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     metrics,
     drain(): void {
       draining = true;
+    },
+    async waitReplicated(timeoutMs: number): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs;
+      const pending = () => replicator.linkStatus().some((l) => l.connected && l.lagEvents > 0);
+      while (pending()) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return true;
     },
     async close(): Promise<void> {
       draining = true;

@@ -1,0 +1,161 @@
+/**
+ * A complete Shoal node: HTTP server + gossip membership + broker, with a graceful stop.
+ * This is what `shoal start` runs; it is exported for programs that want the same in-process.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AuthOptions } from "./auth/jwt.ts";
+import { type Broker, createBroker } from "./broker.ts";
+import type { Logger } from "./log.ts";
+import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
+
+/** Everything `shoal start` can be told. */
+export interface NodeConfig {
+  name: string;
+  /** Address both HTTP and gossip bind to. */
+  bindAddr: string;
+  gossipPort: number;
+  /** Seeds: "host:port" of any live member. */
+  gossipHosts: string[];
+  /** Gossip (and replication) key, 16/24/32 bytes, or null. */
+  secretKey: Uint8Array | null;
+  /** Gossip timing profile: `lan` (memberlist defaults) or `local` (loopback, tests). */
+  gossipProfile: "lan" | "local";
+  /** Address advertised to peers for gossip and HTTP ("" = derived). */
+  advertiseAddr: string;
+  httpPort: number;
+  corsEnabled: boolean;
+  corsOrigins: string[];
+  /** Timeout of the node-to-node HTTP client (replication connects), ms. */
+  httpClientTimeoutMs: number;
+  historySize: number;
+  historyAgeMs: number;
+  heartbeatMs: number;
+  retryMs: number;
+  bufferBytes: number;
+  maxBodyBytes: number;
+  /** Bound on the whole graceful stop, ms. */
+  shutdownTimeoutMs: number;
+  auth: AuthOptions | null;
+}
+
+/** A started node. */
+export interface ShoalNode {
+  readonly broker: Broker;
+  readonly server: Server;
+  readonly membership: MemberlistMembership;
+  /** Bound HTTP and gossip ports. */
+  readonly httpPort: number;
+  readonly gossipPort: number;
+  /**
+   * Graceful stop: refuse new work, leave the cluster, let peers acknowledge what was accepted
+   * here, tell subscribers to reconnect elsewhere, close. Bounded by `shutdownTimeoutMs`.
+   */
+  stop(): Promise<void>;
+}
+
+/** Starts a node; rejects (typed) when a port is taken or the config is invalid. */
+export async function startShoalNode(config: NodeConfig, logger: Logger): Promise<ShoalNode> {
+  const holder: { broker?: Broker } = {};
+  const server = createServer((req, res) => {
+    if (holder.broker?.handle(req, res)) return;
+    res.writeHead(404, { "Content-Type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: "no such route" } }));
+  });
+  server.requestTimeout = 0; // event streams are long-lived
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.httpPort, config.bindAddr, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const httpPort = (server.address() as AddressInfo).port;
+  let membership: MemberlistMembership;
+  try {
+    membership = await MemberlistMembership.create({
+      name: config.name,
+      bindAddr: config.bindAddr,
+      gossipPort: config.gossipPort,
+      advertiseAddr: config.advertiseAddr,
+      httpPort,
+      ...(config.advertiseAddr !== "" ? { httpHost: config.advertiseAddr } : {}),
+      secretKey: config.secretKey,
+      profile: config.gossipProfile,
+      logger,
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const broker = createBroker({
+    membership,
+    historyMaxEvents: config.historySize,
+    historyMaxAgeMs: config.historyAgeMs,
+    heartbeatMs: config.heartbeatMs,
+    retryMs: config.retryMs,
+    maxBufferBytes: config.bufferBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    secretKey: config.secretKey,
+    auth: config.auth,
+    cors: { enabled: config.corsEnabled, origins: config.corsOrigins },
+    replicationConnectTimeoutMs: config.httpClientTimeoutMs,
+    logger,
+  });
+  holder.broker = broker;
+  broker.attach(server);
+  const gossipPort = membership.ml.config.bindPort;
+  let stopping: Promise<void> | null = null;
+  if (config.gossipHosts.length > 0)
+    void joinWithRetry(membership, config.gossipHosts, logger, () => stopping !== null);
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const left = () => Math.max(100, deadline - Date.now());
+      broker.drain();
+      server.close(); // stop accepting; open streams are ended below
+      try {
+        await membership.leave(Math.min(left(), 3_000));
+      } catch (err) {
+        logger.warn("leave did not complete", { error: (err as Error).message });
+      }
+      const replicated = await broker.waitReplicated(Math.min(left(), 5_000));
+      if (!replicated) logger.warn("some events were not acknowledged by every peer before stopping");
+      await broker.close();
+      await membership.shutdown().catch(() => {});
+      server.closeAllConnections();
+    })();
+    return stopping;
+  };
+  logger.info("node started", {
+    httpPort,
+    gossipPort,
+    seeds: config.gossipHosts,
+    encrypted: config.secretKey !== null,
+  });
+  return { broker, server, membership, httpPort, gossipPort, stop };
+}
+
+/** Joins through the seeds, retrying with backoff until one answers (the seed may start later). */
+async function joinWithRetry(
+  membership: MemberlistMembership,
+  seeds: string[],
+  logger: Logger,
+  stopped: () => boolean,
+): Promise<void> {
+  let delay = 200;
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      const reached = await membership.join(seeds);
+      logger.info("joined cluster", { reached, members: membership.status().memberCount });
+      return;
+    } catch (err) {
+      if (attempt === 1 || attempt % 10 === 0)
+        logger.warn("join failed, retrying", { attempt, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(5_000, delay * 2);
+    }
+  }
+}
