@@ -15,9 +15,19 @@ const streams = process.argv[5] !== "nostreams";
 const peers: Address[] = [];
 const totals: ToyTotals = { datagramsReceived: 0, echoes: 0, dialFailures: 0 };
 const sim = new Simulator<ToyApp>(
-  { seed, trace: "events", batchWindowMs: Number(process.env.SIM_BATCH_MS ?? 0), replayCommand: `node --import tsx sim/bench/toy-throughput.ts ${nodes} ${seconds} ${seed}` },
+  {
+    seed,
+    trace: "events",
+    batchWindowMs: Number(process.env.SIM_BATCH_MS ?? 0),
+    replayCommand: `node --import tsx sim/bench/toy-throughput.ts ${nodes} ${seconds} ${seed}`,
+  },
   (ctx) =>
-    new ToyApp(ctx, peers, { intervalMs: 200, fanout: 3, payloadBytes: 64, streamIntervalMs: streams ? 5000 : 0 }, totals),
+    new ToyApp(
+      ctx,
+      peers,
+      { intervalMs: 200, fanout: 3, payloadBytes: 64, streamIntervalMs: streams ? 5000 : 0 },
+      totals,
+    ),
 );
 for (let i = 0; i < nodes; i++) {
   const n = sim.addNode();

@@ -160,18 +160,19 @@ export class Network {
       c.packetsLost++;
       return;
     }
-    const arrive = this.transit(from, to, wire, false);
-    if (arrive === LOST) {
-      c.packetsLost++;
-      return;
+    // The network may copy a datagram; each copy then travels (and may be lost) on its own.
+    const profile = this.profile(from, to);
+    const copies = profile.duplicate > 0 && from.netRng.float() < profile.duplicate ? 2 : 1;
+    // A private copy of the bytes: the engine may reuse its buffer once writeTo resolves.
+    let bytes: Uint8Array | null = null;
+    let delivered = false;
+    for (let i = 0; i < copies; i++) {
+      const arrive = this.transit(from, to, wire, false);
+      if (arrive === LOST) continue;
+      if (bytes === null) bytes = buf.slice();
+      this.scheduler.at(arrive, new DatagramEvent(this, to, addr.port, bytes, source));
+      delivered = true;
     }
-    // A private copy: the engine may reuse its buffer once writeTo resolves.
-    const copy = buf.slice();
-    this.scheduler.at(arrive, new DatagramEvent(this, to, addr.port, copy, source));
-    const dup = this.profile(from, to).duplicate;
-    if (dup > 0 && from.netRng.float() < dup) {
-      const again = this.transit(from, to, wire, false);
-      if (again !== LOST) this.scheduler.at(again, new DatagramEvent(this, to, addr.port, copy, source));
-    }
+    if (!delivered) c.packetsLost++;
   }
 }

@@ -4,7 +4,12 @@
  * to one random peer every `streamIntervalMs` for an echo exchange.
  */
 import type { Runtime, Timer } from "../../packages/memberlist/src/swim/runtime.ts";
-import type { Address, Packet, Stream, Transport } from "../../packages/memberlist/src/transport/transport.ts";
+import type {
+  Address,
+  Packet,
+  Stream,
+  Transport,
+} from "../../packages/memberlist/src/transport/transport.ts";
 import type { SimApp, StartContext } from "./simulator.ts";
 
 export interface ToyOptions {
