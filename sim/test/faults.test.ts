@@ -131,7 +131,11 @@ test("a stalled server's kernel completes the handshake, but the accept runs aft
   const [a, b] = nodes;
   let acceptedAt = -1;
   let connectedAt = -1;
-  s.at(0, () => b!.app!.transport.setStreamHandler(() => void (acceptedAt = s.now)));
+  s.at(0, () =>
+    b!.app!.transport.setStreamHandler(() => {
+      acceptedAt = s.now;
+    }),
+  );
   s.stall(b!.id, { atMs: 0.5, durationMs: 50 });
   s.at(1, async () => {
     await a!.app!.transport.dial(addrOf(b!), 1000);

@@ -12,12 +12,8 @@ function pair(link: LinkProfile = constant(1), seed = 1) {
   return { s, a: s.addNode(), b: s.addNode() };
 }
 
-/** Runs `body` on node a at 1 ms and records the outcome (value or error code) with its time. */
-function onA<T>(
-  s: Simulator<ProbeApp>,
-  a: ReturnType<Simulator<ProbeApp>["addNode"]>,
-  body: () => Promise<T>,
-) {
+/** Runs `body` at 1 ms (on node a's behalf) and records the outcome (value or error code) with its time. */
+function onA<T>(s: Simulator<ProbeApp>, body: () => Promise<T>) {
   const out: { at?: number; value?: T; code?: string } = {};
   s.at(1, () => {
     body().then(
@@ -41,7 +37,7 @@ test("dial, write, echo and close: latencies add up and chunks arrive in order",
       st.close();
     }),
   );
-  const out = onA(s, a, async () => {
+  const out = onA(s, async () => {
     const st = await a.app!.transport.dial(addrOf(b), 1000);
     const connectedAt = s.now;
     await st.write(text("one"));
@@ -69,7 +65,7 @@ test("chunks stay in order per direction under heavy jitter", async () => {
       for (let c = await st.read(); c !== null; c = await st.read()) got.push(str(c)!);
     }),
   );
-  onA(s, a, async () => {
+  onA(s, async () => {
     const st = await a.app!.transport.dial(addrOf(b), 5000);
     for (let i = 0; i < 200; i++) await st.write(text(`${i},`));
     st.close();
@@ -81,7 +77,7 @@ test("chunks stay in order per direction under heavy jitter", async () => {
 test("dialing a stopped process on a live host is refused after one round trip", async () => {
   const { s, a, b } = pair(constant(3));
   s.shutdown(b.id, { atMs: 0 });
-  const out = onA(s, a, () => a.app!.transport.dial(addrOf(b), 1000));
+  const out = onA(s, () => a.app!.transport.dial(addrOf(b), 1000));
   await s.run(100);
   assert.equal(b.status, "stopped");
   assert.deepEqual(out, { at: 7, code: "ERR_NETWORK" });
@@ -93,7 +89,7 @@ test("dialing a crashed host, an unknown address or across a partition times out
     if (fault === "crash") s.crash(b.id, { atMs: 0 });
     if (fault === "partition") s.partition([a.id], [b.id], { atMs: 0, oneWay: true });
     const target = fault === "unknown" ? { host: "10.9.9.9", port: 7946 } : addrOf(b);
-    const out = onA(s, a, () => a.app!.transport.dial(target, 250));
+    const out = onA(s, () => a.app!.transport.dial(target, 250));
     await s.run(1000);
     assert.deepEqual(out, { at: 251, code: "ERR_NETWORK" }, fault);
   }
@@ -103,8 +99,12 @@ test("a crashed process on a live host resets its streams; a dead host leaves th
   for (const hostDown of [false, true]) {
     const { s, a, b } = pair(constant(1));
     let serverSide: Stream | null = null;
-    s.at(0, () => b.app!.transport.setStreamHandler((st) => void (serverSide = st)));
-    const out = onA(s, a, async () => {
+    s.at(0, () =>
+      b.app!.transport.setStreamHandler((st) => {
+        serverSide = st;
+      }),
+    );
+    const out = onA(s, async () => {
       const st = await a.app!.transport.dial(addrOf(b), 1000);
       const r = await st.read();
       return { r, at: s.now };
@@ -120,7 +120,7 @@ test("a crashed process on a live host resets its streams; a dead host leaves th
 test("writing after the peer closed fails with a NetworkError", async () => {
   const { s, a, b } = pair(constant(1));
   s.at(0, () => b.app!.transport.setStreamHandler((st) => st.close()));
-  const out = onA(s, a, async () => {
+  const out = onA(s, async () => {
     const st = await a.app!.transport.dial(addrOf(b), 1000);
     assert.equal(await st.read(), null);
     await st.write(text("late"));
@@ -138,7 +138,7 @@ test("a partition during an exchange stalls the stream until the application giv
     }),
   );
   s.partition([a.id], [b.id], { atMs: 3.5 });
-  const out = onA(s, a, async () => {
+  const out = onA(s, async () => {
     const st = await a.app!.transport.dial(addrOf(b), 1000);
     await st.write(text("ping"));
     const timer = a.app!.runtime.setTimer(500, () => st.close());
