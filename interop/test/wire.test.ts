@@ -7,6 +7,7 @@
  * Skipped, loudly, where Go or Debian's memberlist is not installed.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import {
@@ -19,7 +20,14 @@ import {
   MessageType,
 } from "../../packages/memberlist/src/wire/index.ts";
 import { messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
-import { type CheckResponse, GoChecker, type GoVector, goAvailable, goVectors } from "../lib/go.ts";
+import {
+  buildInteropBinaries,
+  type CheckResponse,
+  GoChecker,
+  type GoVector,
+  goAvailable,
+  goVectors,
+} from "../lib/go.ts";
 import { anyMessage, anyPacketFraming, anyPacketMessage, anyPushPull } from "./arbitraries.ts";
 import { checkGoVector } from "./go-vector-checks.ts";
 import { expectedPacketFields, expectedStreamFields, shoalCheckFor } from "./shoal-encodings.ts";
@@ -38,6 +46,12 @@ function assertGoDecoded(res: CheckResponse, expect: unknown, what: string): voi
   assert.ok(res.ok, `Go could not decode ${what}: ${res.error}`);
   assert.deepEqual(normalize(res.fields), normalize(expect), `Go decoded ${what} differently`);
 }
+
+test("the Go interop programs build against Debian's memberlist 0.2.2", { skip }, async () => {
+  const bins = await buildInteropBinaries();
+  assert.ok(bins, "goAvailable() said yes but the build returned nothing");
+  assert.ok(existsSync(bins.interop) && existsSync(bins.gonode));
+});
 
 describe("Go memberlist 0.2.2 → Shoal (Go's vectors)", { skip }, () => {
   test("Go produced vectors of every kind", () => {
