@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { request } from "node:http";
+import { after, test } from "node:test";
+import { StaticCluster } from "../src/membership/static.ts";
+import { httpJson, SseClient, startNode, type TestNode, waitFor } from "./helpers.ts";
+
+const all: TestNode[] = [];
+after(async () => {
+  for (const n of all) await n.stop().catch(() => {});
+});
+
+/** Three brokers in this process, each on its own port, sharing a static membership. */
+async function cluster(secret: Uint8Array | null = null, count = 3): Promise<TestNode[]> {
+  const registry = new StaticCluster();
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < count; i++) {
+    // The port must be known before membership is, so bind first and join after.
+    const placeholder = await startNode({
+      membership: registry.join(`tmp-${i}-${randomBytes(2).toString("hex")}`, ""),
+    });
+    const port = placeholder.port;
+    await placeholder.stop();
+    await placeholder.broker.membership.shutdown();
+    const node = await startNode(
+      { membership: registry.join(`n${i}`, `127.0.0.1:${port}`), secretKey: secret },
+      port,
+    );
+    nodes.push(node);
+    all.push(node);
+  }
+  await waitFor(
+    () => nodes.every((n) => n.broker.status().replication.filter((l) => l.connected).length === count - 1),
+    "replication links up",
+  );
+  return nodes;
+}
+
+test("events published on any node reach subscribers on every node, once each, in order per origin", async () => {
+  const nodes = await cluster();
+  const subs = await Promise.all(nodes.map((n) => SseClient.open(n.base, "/channel/c")));
+  await waitFor(() => subs.every((s) => s.named("shoal-ready").length === 1), "ready");
+  const perNode = 30;
+  for (let i = 0; i < perNode; i++) {
+    for (const [k, n] of nodes.entries()) n.broker.publish({ channel: "c", data: `${k}:${i}` });
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const total = perNode * nodes.length;
+  await waitFor(() => subs.every((s) => s.named().length >= total), "all deliveries");
+  await new Promise((r) => setTimeout(r, 50));
+  for (const s of subs) {
+    const data = s.named().map((e) => e.data);
+    assert.equal(data.length, total, "no duplicates");
+    for (let k = 0; k < nodes.length; k++) {
+      const fromK = data.filter((d) => d.startsWith(`${k}:`)).map((d) => Number(d.split(":")[1]));
+      assert.deepEqual(fromK, [...Array(perNode).keys()], `origin ${k} in order`);
+    }
+    s.close();
+  }
+});
+
+test("a subscriber resumes on another node with Last-Event-ID and gets exactly what it missed", async () => {
+  const nodes = await cluster();
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  const sub = await SseClient.open(a.base, "/channel/r");
+  await waitFor(() => sub.named("shoal-ready").length === 1, "ready");
+  for (let i = 0; i < 5; i++) {
+    a.broker.publish({ channel: "r", data: `a${i}` });
+    b.broker.publish({ channel: "r", data: `b${i}` });
+  }
+  await waitFor(() => sub.named().length === 10, "first ten");
+  const cursor = sub.lastEventId!;
+  sub.close();
+  for (let i = 5; i < 10; i++) {
+    a.broker.publish({ channel: "r", data: `a${i}` });
+    b.broker.publish({ channel: "r", data: `b${i}` });
+    c.broker.publish({ channel: "r", data: `c${i}` });
+  }
+  await waitFor(() => c.broker.hub.counters.received === 20, "c has everything");
+  const resumed = await SseClient.open(c.base, "/channel/r", { "Last-Event-ID": cursor });
+  await waitFor(() => resumed.named().length === 15, "missed events");
+  const got = resumed
+    .named()
+    .map((e) => e.data)
+    .sort();
+  const want = [5, 6, 7, 8, 9].flatMap((i) => [`a${i}`, `b${i}`, `c${i}`]).sort();
+  assert.deepEqual(got, want);
+  assert.equal(resumed.named("reset").length, 0);
+  resumed.close();
+});
+
+test("a cursor from a node that is ahead does not cause duplicates on a node that lags", async () => {
+  const n = await startNode();
+  all.push(n);
+  const origin = "RemoteOr";
+  const remote = (seq: number) => ({ origin, seq, time: Date.now(), channel: "ahead", data: String(seq) });
+  for (let s = 1; s <= 3; s++) n.broker.hub.apply(remote(s));
+  // The client saw up to seq 5 of that origin on a node further along; this one has only 3.
+  const cursor = `c${origin}.5`;
+  const resumed = await SseClient.open(n.base, "/channel/ahead", { "Last-Event-ID": cursor });
+  await waitFor(() => resumed.named("shoal-ready").length === 1, "ready");
+  assert.equal(resumed.named().length, 0, "nothing to replay");
+  assert.equal(resumed.lastEventId, cursor, "the cursor does not go backwards");
+  const fresh = await SseClient.open(n.base, "/channel/ahead");
+  for (let s = 4; s <= 7; s++) n.broker.hub.apply(remote(s));
+  await waitFor(() => resumed.named().length === 2 && fresh.named().length === 4, "live events");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    resumed.named().map((e) => e.data),
+    ["6", "7"],
+  );
+  assert.equal(resumed.lastEventId, `c${origin}.7`);
+  assert.deepEqual(
+    fresh.named().map((e) => e.data),
+    ["4", "5", "6", "7"],
+  );
+  // Once caught up it shares the feed's framing again: same ids as a fresh subscriber.
+  for (let s = 8; s <= 9; s++) n.broker.hub.apply(remote(s));
+  await waitFor(() => resumed.named().length === 4 && fresh.named().length === 6, "shared path");
+  assert.equal(resumed.lastEventId, fresh.lastEventId);
+  resumed.close();
+  fresh.close();
+});
+
+test("client-targeted and all-channel publishes cross nodes", async () => {
+  const nodes = await cluster();
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  const alice = await SseClient.open(b.base, "/channel/t/client/alice");
+  const bob = await SseClient.open(c.base, "/channel/t/client/bob");
+  const other = await SseClient.open(c.base, "/channel/u");
+  await waitFor(() => [alice, bob, other].every((s) => s.named("shoal-ready").length === 1), "ready");
+  assert.equal((await httpJson(a.base, "POST", "/channel/t/client/alice", { data: "hi alice" })).status, 200);
+  assert.equal((await httpJson(a.base, "POST", "/channel", { data: "everyone" })).status, 200);
+  await waitFor(
+    () => alice.named().length === 2 && bob.named().length === 1 && other.named().length === 1,
+    "deliveries",
+  );
+  assert.deepEqual(
+    alice.named().map((e) => e.data),
+    ["hi alice", "everyone"],
+  );
+  assert.deepEqual(
+    bob.named().map((e) => e.data),
+    ["everyone"],
+  );
+  for (const s of [alice, bob, other]) s.close();
+});
+
+test("with a secret key, replication is encrypted and a node without the key cannot inject", async () => {
+  const key = randomBytes(32);
+  const nodes = await cluster(key, 2);
+  const [a, b] = nodes as [TestNode, TestNode];
+  const sub = await SseClient.open(b.base, "/channel/s");
+  await waitFor(() => sub.named("shoal-ready").length === 1, "ready");
+  a.broker.publish({ channel: "s", data: "secret" });
+  await waitFor(() => sub.named().length === 1, "encrypted delivery");
+
+  // An intruder speaks the protocol without the key: upgrade, then a plaintext hello and events.
+  const closed = await new Promise<boolean>((resolve) => {
+    const req = request({
+      host: "127.0.0.1",
+      port: b.port,
+      path: "/_shoal/replication",
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "shoal-replication/1",
+        "X-Shoal-Nonce": randomBytes(16).toString("base64url"),
+      },
+    });
+    req.on("upgrade", (_res, socket) => {
+      const frame = (obj: unknown) => {
+        const body = Buffer.from(JSON.stringify(obj));
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(body.length);
+        return Buffer.concat([head, body]);
+      };
+      socket.write(frame({ t: "hello", node: "evil", origin: "EvilEvil" }));
+      socket.write(frame({ t: "events", e: [[1, Date.now(), "s", "injected", null, null, null, null]] }));
+      socket.on("close", () => resolve(true));
+      socket.on("error", () => resolve(true));
+    });
+    req.on("error", () => resolve(true));
+    req.end();
+  });
+  assert.equal(closed, true);
+  a.broker.publish({ channel: "s", data: "after" });
+  await waitFor(() => sub.named().length === 2, "legit traffic continues");
+  assert.deepEqual(
+    sub.named().map((e) => e.data),
+    ["secret", "after"],
+  );
+  assert.equal(b.broker.hub.applied.has("EvilEvil"), false);
+  sub.close();
+});
+
+test("a peer that was down gets the events it missed once its link is back", async () => {
+  const registry = new StaticCluster();
+  const a = await startNode({ membership: registry.join("a", "127.0.0.1:1") });
+  all.push(a);
+  // Announce b's address before b listens: a's link retries until b is up.
+  const probe = await startNode();
+  const port = probe.port;
+  await probe.stop();
+  const bMembership = registry.join("b", `127.0.0.1:${port}`);
+  for (let i = 0; i < 20; i++) a.broker.publish({ channel: "late", data: String(i) });
+  const b = await startNode({ membership: bMembership }, port);
+  all.push(b);
+  await waitFor(() => b.broker.hub.counters.received === 20, "b caught up", 15_000);
+  const sub = await SseClient.open(b.base, "/channel/late", { "Last-Event-ID": "c" });
+  await waitFor(() => sub.named().length === 20, "history on b");
+  assert.deepEqual(
+    sub.named().map((e) => e.data),
+    [...Array(20).keys()].map(String),
+  );
+  sub.close();
+});
