@@ -91,7 +91,11 @@ function bindUdp(host: string, port: number): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({ type: isIpLiteral(host) && host.includes(":") ? "udp6" : "udp4" });
     const onError = (err: Error): void => {
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // Never got going: nothing to close.
+      }
       reject(bindError("udp", host, port, err));
     };
     socket.once("error", onError);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { type AddressInfo, createServer } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import type { NetworkInterfaceInfo } from "node:os";
 import { after, describe, it } from "node:test";
 import { ConfigError, NetworkError, TimeoutError } from "../../src/errors.ts";
@@ -145,6 +145,16 @@ describe("NetTransport: UDP", () => {
     assert.equal(got.buf[0], 0x01);
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? "", /boom/);
+  });
+
+  it("survives sending to a port where nobody listens", async () => {
+    const a = await open();
+    const b = await open();
+    const bIn = packetsOf(b);
+    const silent = await freeTcpPort(); // very likely free on UDP too; either way nobody answers
+    for (let i = 0; i < 5; i++) await a.writeTo(Uint8Array.of(i), { host: "127.0.0.1", port: silent });
+    await a.writeTo(Uint8Array.of(0xaa), { host: "127.0.0.1", port: b.bindPort });
+    assert.equal((await bIn.next("packet after the unanswered ones")).buf[0], 0xaa);
   });
 
   it("rejects (never throws) sends it cannot make", async () => {
@@ -301,6 +311,41 @@ describe("NetTransport: streams", () => {
     assert.equal(accepted.remote.host, "127.0.0.1");
     s.close();
     accepted.close();
+  });
+
+  it("a connection reset by the peer ends reads and fails writes, without an unhandled error", async () => {
+    const b = await open();
+    const bStreams = streamsOf(b);
+    const raw = connect({ host: "127.0.0.1", port: b.bindPort });
+    await new Promise<void>((resolve, reject) => {
+      raw.once("connect", resolve);
+      raw.once("error", reject);
+    });
+    const accepted = await bStreams.next("accepted stream");
+    raw.resetAndDestroy();
+    assert.equal(await within(accepted.read(), "read after reset"), null);
+    await assert.rejects(accepted.write(Uint8Array.of(1)), NetworkError);
+  });
+
+  it("writes fail with NetworkError once the peer has closed", async () => {
+    const a = await open();
+    const b = await open();
+    const bStreams = streamsOf(b);
+    const s = await a.dial({ host: "127.0.0.1", port: b.bindPort }, 5000);
+    const accepted = await bStreams.next("accepted stream");
+    accepted.close();
+    // The first writes may still land in the kernel buffer; once the peer's reset is seen they fail.
+    let failure: unknown;
+    const start = Date.now();
+    while (failure === undefined && Date.now() - start < 10_000) {
+      await s.write(new Uint8Array(1024)).catch((err: unknown) => {
+        failure = err;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(failure instanceof NetworkError, `write after the peer closed: ${String(failure)}`);
+    assert.equal(await s.read(), null);
+    s.close();
   });
 
   it("a refused dial rejects with NetworkError", async () => {
