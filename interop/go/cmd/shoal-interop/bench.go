@@ -73,11 +73,22 @@ func singleCase(name string, t uint8, body interface{}, fresh func() interface{}
 	}
 }
 
+// compoundCase encodes ten alive structs and packs them; decoding splits and decodes all ten.
 func compoundCase(name string, key []byte) benchCase {
+	alives := make([]*memberlist.ShoalAlive, 10)
+	for i := range alives {
+		alives[i] = &memberlist.ShoalAlive{Incarnation: uint32(i + 1), Node: fmt.Sprintf("node-%d", i), Addr: []byte{10, 0, 0, byte(i)}, Port: 7946, Meta: []byte("meta"), Vsn: vsn}
+	}
 	return benchCase{
 		name: name,
 		encode: func() []byte {
-			b := memberlist.ShoalMakeCompound(tenAlives())
+			parts := make([][]byte, len(alives))
+			for i, a := range alives {
+				var err error
+				parts[i], err = memberlist.ShoalEncode(memberlist.ShoalAliveMsg, a)
+				mustOK(err)
+			}
+			b := memberlist.ShoalMakeCompound(parts)
 			if key != nil {
 				var err error
 				b, err = memberlist.ShoalEncryptPayload(1, key, b, nil)
