@@ -2,7 +2,9 @@
  * An in-process network for unit tests of the engine on real (or injected) timers. Packets are
  * delivered asynchronously and in order; streams are in-memory duplex pairs. A few switches model
  * failures: a link down between two endpoints, an endpoint unreachable, random packet loss.
- * (The simulator has its own, far richer network on virtual time; this one stays small.)
+ * The switches act on packets and on new dials; streams already open keep working, and stream
+ * bytes are never lost. (The simulator has its own, far richer network on virtual time; this one
+ * stays small.)
  */
 import { performance } from "node:perf_hooks";
 import { ConfigError, NetworkError, TimeoutError } from "../errors.ts";

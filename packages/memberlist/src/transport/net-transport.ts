@@ -21,6 +21,7 @@ import {
 } from "./addresses.ts";
 import { HandlerSlot } from "./handler-slot.ts";
 import { silentLogger, type TransportLogger } from "./logger.ts";
+import { plainBytes } from "./plain-bytes.ts";
 import { SocketStream } from "./socket-stream.ts";
 import { realTimer } from "./timers.ts";
 import type { Address, Packet, Stream, Transport } from "./transport.ts";
@@ -355,7 +356,7 @@ export class NetTransport implements Transport {
       return;
     }
     this.packets.push({
-      buf: msg,
+      buf: plainBytes(msg),
       from: { host: unmapIPv4(fromHost), port: fromPort },
       timestamp: this.now(),
     });

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "node:net";
 import { NetworkError } from "../errors.ts";
+import { plainBytes } from "./plain-bytes.ts";
 import type { Address, Stream } from "./transport.ts";
 
 /** Unread bytes above which the socket is paused until the reader catches up. */
@@ -34,7 +35,7 @@ export class SocketStream implements Stream {
     private readonly onClose: (stream: SocketStream) => void = () => {},
   ) {
     this.remote = remote;
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("data", (chunk: Buffer) => this.onData(plainBytes(chunk)));
     socket.on("end", () => this.onEnd());
     socket.on("error", (err) => {
       this.failure ??= err;
@@ -98,7 +99,7 @@ export class SocketStream implements Stream {
     this.failWrites(new NetworkError(this.describe("stream closed before the write completed")));
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     const reader = this.readers.shift();
     if (reader !== undefined) {
