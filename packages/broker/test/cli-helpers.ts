@@ -1,0 +1,96 @@
+/** Starting `shoal start` as real processes for the multi-process tests. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./helpers.ts";
+
+export const SHOAL_BIN = fileURLToPath(new URL("../bin/shoal.js", import.meta.url));
+
+export interface ShoalProcess {
+  proc: ChildProcess;
+  name: string;
+  httpPort: number;
+  gossipPort: number;
+  base: string;
+  logs: Record<string, unknown>[];
+  exitCode: number | null;
+  exited: boolean;
+}
+
+/** Spawns a node on ephemeral ports and resolves once it logged "node started". */
+export async function spawnShoal(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ShoalProcess> {
+  const proc = spawn(
+    process.execPath,
+    [
+      SHOAL_BIN,
+      "start",
+      "--node.name",
+      name,
+      "--bind.addr",
+      "127.0.0.1",
+      "--gossip.port",
+      "0",
+      "--http.server.port",
+      "0",
+      ...args,
+    ],
+    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const node: ShoalProcess = {
+    proc,
+    name,
+    httpPort: 0,
+    gossipPort: 0,
+    base: "",
+    logs: [],
+    exitCode: null,
+    exited: false,
+  };
+  let partial = "";
+  proc.stderr!.setEncoding("utf8");
+  proc.stderr!.on("data", (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        node.logs.push(entry);
+        if (entry.msg === "node started") {
+          node.httpPort = Number(entry.httpPort);
+          node.gossipPort = Number(entry.gossipPort);
+          node.base = `http://127.0.0.1:${node.httpPort}`;
+        }
+      } catch {
+        node.logs.push({ raw: line });
+      }
+    }
+  });
+  proc.stdout!.resume();
+  proc.on("exit", (code) => {
+    node.exited = true;
+    node.exitCode = code;
+  });
+  await waitFor(() => node.httpPort > 0 || node.exited, `${name} to start`, 30_000);
+  if (node.exited) throw new Error(`${name} exited early: ${JSON.stringify(node.logs)}`);
+  return node;
+}
+
+/** Runs the CLI to completion (for --help and config errors). */
+export function runShoal(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.setEncoding("utf8").on("data", (c: string) => {
+      stdout += c;
+    });
+    proc.stderr.setEncoding("utf8").on("data", (c: string) => {
+      stderr += c;
+    });
+    proc.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
