@@ -135,3 +135,18 @@ export function normalize(v: unknown): unknown {
   }
   return v;
 }
+
+/**
+ * Replaces every "" with null, deeply. Sent to Go, byte fields then become nil slices, which Go writes as
+ * msgpack nil just as Shoal writes empty bytes; string fields read null as "" anyway.
+ */
+export function emptyAsNull(v: unknown): unknown {
+  if (v === "") return null;
+  if (Array.isArray(v)) return v.map(emptyAsNull);
+  if (typeof v === "object" && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = emptyAsNull(x);
+    return out;
+  }
+  return v;
+}

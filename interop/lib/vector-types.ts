@@ -59,11 +59,17 @@ export interface GoVectorFile {
   vectors: GoVector[];
 }
 
-/** One request line for `shoal-interop check`. */
+/**
+ * One request line for `shoal-interop check`: Go decodes `hex` as `kind`; or, for the encode-* kinds,
+ * Go encodes `fields` (a message of `type`, or a push/pull through its real sendLocalState) and answers
+ * `{hex}`. JSON null bytes become Go nil slices, "" empty ones.
+ */
 export interface CheckRequest {
   id?: string | number;
-  kind: Exclude<VectorKind, "compound-decode" | "keyring">;
-  hex: string;
+  kind: Exclude<VectorKind, "compound-decode" | "keyring"> | "encode-message" | "encode-push-pull";
+  hex?: string;
+  type?: string;
+  fields?: JsonFields;
   /** Receiver keys, primary first, hex (encrypt, packet, stream). */
   keys?: string[];
   /** GCM additional data, hex (encrypt). */
@@ -76,7 +82,7 @@ export interface CheckRequest {
 
 /** One answer line from `shoal-interop check`: Go's decoding, or its error. */
 export interface CheckResponse {
-  id?: string | number;
+  id?: string | number | null;
   ok: boolean;
   fields?: JsonFields;
   error?: string;

@@ -11,6 +11,8 @@ import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import {
+  decodeMessage,
+  decodePushPull,
   encodeCompound,
   encodeMessage,
   encodePacket,
@@ -19,7 +21,7 @@ import {
   encodeUserStreamMessage,
   MessageType,
 } from "../../packages/memberlist/src/wire/index.ts";
-import { messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
+import { emptyAsNull, fromHex, messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
 import {
   buildInteropBinaries,
   type CheckResponse,
@@ -27,6 +29,7 @@ import {
   type GoVector,
   goAvailable,
   goVectors,
+  type JsonFields,
 } from "../lib/go.ts";
 import { anyMessage, anyPacketFraming, anyPacketMessage, anyPushPull } from "./arbitraries.ts";
 import { checkGoVector } from "./go-vector-checks.ts";
@@ -165,6 +168,41 @@ describe("Shoal → Go memberlist 0.2.2 (Go decodes Shoal's bytes)", { skip }, (
         assertGoDecoded(res, expectedStreamFields(inner), "a stream message");
       }),
       { seed, numRuns: 120 },
+    );
+  });
+
+  test("random messages encoded by Go: Shoal decodes them, and Shoal's own bytes are Go's", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyMessage, async (m) => {
+        const { type, fields } = messageToJson(m);
+        const res = await go.check({
+          kind: "encode-message",
+          type,
+          fields: emptyAsNull(fields) as JsonFields,
+        });
+        assert.ok(res.ok, `Go could not encode: ${res.error}`);
+        const goHex = res.fields!.hex as string;
+        assert.deepEqual(
+          normalize(messageToJson(decodeMessage(fromHex(goHex)))),
+          normalize({ type, fields }),
+        );
+        assert.equal(toHex(encodeMessage(m)), goHex);
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+
+  test("random push/pulls encoded by Go's sendLocalState: Shoal decodes them to the same bytes", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyPushPull, async (pp) => {
+        const fields = emptyAsNull(pushPullToJson(pp)) as JsonFields;
+        const res = await go.check({ kind: "encode-push-pull", fields });
+        assert.ok(res.ok, `Go could not encode: ${res.error}`);
+        const goBytes = fromHex(res.fields!.hex as string);
+        assert.deepEqual(normalize(pushPullToJson(decodePushPull(goBytes.subarray(1)))), normalize(fields));
+        assert.equal(toHex(encodePushPull(pp)), res.fields!.hex);
+      }),
+      { seed, numRuns: 60 },
     );
   });
 

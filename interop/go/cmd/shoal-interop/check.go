@@ -1,7 +1,8 @@
 package main
 
-// The `check` subcommand: decodes Shoal's bytes with Go's own code, one JSON
-// request per stdin line, one JSON answer per stdout line.
+// The `check` subcommand: decodes Shoal's bytes with Go's own code (or, for the
+// encode-* kinds, encodes JSON fields with it), one JSON request per stdin line,
+// one JSON answer per stdout line.
 
 import (
 	"bufio"
@@ -23,6 +24,9 @@ type checkRequest struct {
 	AD              string      `json:"ad"`
 	VerifyIncoming  *bool       `json:"verifyIncoming"`
 	ProtocolVersion uint8       `json:"protocolVersion"`
+	// For the encode-* kinds: what Go should encode.
+	Type   string `json:"type"`
+	Fields fields `json:"fields"`
 }
 
 type checkResponse struct {
@@ -110,6 +114,18 @@ func decodeKind(req checkRequest) (interface{}, error) {
 		return memberlist.NewShoalCodec(memberlist.ShoalCodecOptions{Keys: keys, VerifyIncoming: verify, ProtocolVersion: req.ProtocolVersion, BindPort: 7946})
 	}
 	switch req.Kind {
+	case "encode-message":
+		out, err := encodeMessageFields(req.Type, req.Fields)
+		if err != nil {
+			return nil, err
+		}
+		return fields{"hex": hexs(out)}, nil
+	case "encode-push-pull":
+		out, err := encodePushPullFields(req.Fields)
+		if err != nil {
+			return nil, err
+		}
+		return fields{"hex": hexs(out)}, nil
 	case "message":
 		return decodeMessage(buf)
 	case "push-pull", "user-stream", "stream":
