@@ -161,9 +161,11 @@ async function prepareGopath(gopath: string): Promise<void> {
   await cp(join(goSourceDir, "shim/zz_shoal_export.go"), join(pkgDir, "zz_shoal_export.go"));
 }
 
+/** Removes other source hashes' binaries and, since we hold the lock, any killed build's temp dir. */
 async function removeOldBuilds(keep: string): Promise<void> {
   for (const entry of await readdir(binDir, { withFileTypes: true })) {
-    if (entry.isDirectory() && /^[0-9a-f]{16}$/.test(entry.name) && entry.name !== keep) {
+    const stale = /^[0-9a-f]{16}$/.test(entry.name) || entry.name.startsWith("tmp-");
+    if (entry.isDirectory() && stale && entry.name !== keep) {
       await rm(join(binDir, entry.name), { recursive: true, force: true });
     }
   }
