@@ -72,6 +72,8 @@ export interface CheckRequest {
   fields?: JsonFields;
   /** Receiver keys, primary first, hex (encrypt, packet, stream). */
   keys?: string[];
+  /** Shorthand for one receiver key, hex (tried before `keys`). */
+  key?: string;
   /** GCM additional data, hex (encrypt). */
   ad?: string;
   /** Default true (packet, stream). */

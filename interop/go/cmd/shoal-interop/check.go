@@ -21,6 +21,7 @@ type checkRequest struct {
 	Kind            string      `json:"kind"`
 	Hex             string      `json:"hex"`
 	Keys            []string    `json:"keys"`
+	Key             string      `json:"key"` // shorthand for a single key
 	AD              string      `json:"ad"`
 	VerifyIncoming  *bool       `json:"verifyIncoming"`
 	ProtocolVersion uint8       `json:"protocolVersion"`
@@ -104,6 +105,9 @@ func decodeKind(req checkRequest) (interface{}, error) {
 	buf, err := hex.DecodeString(req.Hex)
 	if err != nil {
 		return nil, err
+	}
+	if req.Key != "" {
+		req.Keys = append([]string{req.Key}, req.Keys...)
 	}
 	keys, err := decodeKeys(req.Keys)
 	if err != nil {
