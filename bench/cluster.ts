@@ -1,0 +1,105 @@
+/**
+ * bench:cluster — N Shoal nodes and N Go memberlist nodes (Debian's 0.2.2), each a process on loopback
+ * with the local preset, measured side by side:
+ *  - convergence: from the joins until every node lists all N members;
+ *  - detection: from SIGKILL of one node until every survivor has declared it dead;
+ *  - idle cost: CPU time and RSS per node process over an idle window.
+ *
+ *   npm run bench:cluster -- [--sizes 10,32] [--idle 60]
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ClusterNode, type NodeKind } from "../interop/lib/cluster-node.ts";
+import { buildInteropBinaries } from "../interop/lib/go.ts";
+
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "10,32" }, idle: { type: "string", default: "60" } },
+});
+const sizes = values.sizes!.split(",").map(Number);
+const idleSeconds = Number(values.idle);
+const clockTicks = 100; // USER_HZ on Linux
+
+function procStats(pid: number): { cpuMs: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuMs: ((utime + stime) * 1000) / clockTicks, rssMb: rssKb / 1024 };
+}
+
+interface Result {
+  kind: NodeKind;
+  n: number;
+  convergeMs: number;
+  detectMs: number;
+  idleCpuMsPerSec: number;
+  rssMb: number;
+}
+
+async function runOne(kind: NodeKind, n: number, goBinary: string): Promise<Result> {
+  const nodes: ClusterNode[] = [];
+  try {
+    for (let i = 0; i < n; i++)
+      nodes.push(await ClusterNode.start(kind, { name: `${kind}-${n}-${i}` }, goBinary));
+    const seed = nodes[0]!;
+    const t0 = performance.now();
+    await Promise.all(nodes.slice(1).map((node) => node.join([seed.addr])));
+    await Promise.all(
+      nodes.map((node) => node.waitForMembers((m) => m.length === n, 120_000, `${n} members`)),
+    );
+    const convergeMs = performance.now() - t0;
+
+    // Idle window: every node converged, nothing happening but the protocol itself.
+    const before = nodes.map((node) => procStats(node.pid));
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const afterIdle = nodes.map((node) => procStats(node.pid));
+    const cpu = afterIdle.map((a, i) => (a.cpuMs - before[i]!.cpuMs) / idleSeconds);
+    const idleCpuMsPerSec = cpu.reduce((x, y) => x + y, 0) / cpu.length;
+    const rssMb = afterIdle.reduce((x, y) => x + y.rssMb, 0) / afterIdle.length;
+
+    const victim = nodes[n - 1]!;
+    const survivors = nodes.slice(0, n - 1);
+    const t1 = performance.now();
+    await victim.kill();
+    await Promise.all(
+      survivors.map((s) =>
+        s.waitForEvent(
+          (e) => e.event === "leave" && (e.node as { name: string }).name === victim.name,
+          180_000,
+          "victim dead",
+        ),
+      ),
+    );
+    const detectMs = performance.now() - t1;
+    return { kind, n, convergeMs, detectMs, idleCpuMsPerSec, rssMb };
+  } finally {
+    await Promise.all(nodes.map((node) => node.kill()));
+  }
+}
+
+const bins = await buildInteropBinaries();
+if (!bins) {
+  console.error("bench:cluster needs Go and Debian's golang-github-hashicorp-memberlist-dev (see README).");
+  process.exit(1);
+}
+console.log(
+  `bench:cluster — local preset, loopback, idle window ${idleSeconds} s, ${new Date().toISOString()}`,
+);
+const rows: string[] = [];
+for (const n of sizes) {
+  const go = await runOne("go", n, bins.gonode);
+  const ts = await runOne("shoal", n, bins.gonode);
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "n/a");
+  rows.push(
+    `| ${n} | converge | ${ts.convergeMs.toFixed(0)} ms | ${go.convergeMs.toFixed(0)} ms | ${ratio(ts.convergeMs, go.convergeMs)} |`,
+    `| ${n} | detect (all survivors) | ${ts.detectMs.toFixed(0)} ms | ${go.detectMs.toFixed(0)} ms | ${ratio(ts.detectMs, go.detectMs)} |`,
+    `| ${n} | idle CPU per node | ${ts.idleCpuMsPerSec.toFixed(2)} ms/s | ${go.idleCpuMsPerSec.toFixed(2)} ms/s | ${ratio(ts.idleCpuMsPerSec, go.idleCpuMsPerSec)} |`,
+    `| ${n} | RSS per node | ${ts.rssMb.toFixed(1)} MB | ${go.rssMb.toFixed(1)} MB | ${ratio(ts.rssMb, go.rssMb)} |`,
+  );
+  console.log(`N=${n} done`);
+}
+console.log("\n| N | measure | Shoal | Go 0.2.2 | Shoal/Go |\n|---|---|---|---|---|");
+for (const r of rows) console.log(r);

@@ -1,0 +1,232 @@
+/**
+ * Mixed clusters on loopback: Go nodes (Debian's memberlist 0.2.2) and Shoal nodes, each in its own
+ * process, must behave as one cluster in both directions.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { ClusterNode, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
+import { buildInteropBinaries, goAvailable } from "../lib/go.ts";
+
+const haveGo = goAvailable();
+if (!haveGo) {
+  console.warn(
+    "\n*** interop cluster tests SKIPPED: Go or Debian's golang-github-hashicorp-memberlist-dev is not installed ***\n",
+  );
+}
+
+let goBinary: string | undefined;
+const started: ClusterNode[] = [];
+
+async function start(kind: NodeKind, opts: NodeOptions): Promise<ClusterNode> {
+  const n = await ClusterNode.start(kind, opts, goBinary);
+  started.push(n);
+  return n;
+}
+
+/**
+ * The longest a crash may take to be declared dead at a survivor, by memberlist's own rules for the
+ * local preset: every survivor probes the victim within one full round of n probe intervals, the
+ * probe itself takes one more interval, and the suspicion lasts at most SuspicionMaxTimeoutMult times
+ * its minimum (suspicionMult * max(1, log10 n) * probeInterval). Plus a second for gossip and CI load.
+ */
+function detectionBoundMs(n: number): number {
+  const probeInterval = 1000;
+  const min = 3 * Math.max(1, Math.log10(n)) * probeInterval;
+  return (n + 1) * probeInterval + 6 * min + 1000;
+}
+
+const names = (ms: { name: string }[]) => ms.map((m) => m.name).sort();
+
+describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist is not installed" }, () => {
+  before(async () => {
+    const bins = await buildInteropBinaries();
+    assert.ok(bins, "the Go interop programs must build");
+    goBinary = bins.gonode;
+  });
+  after(async () => {
+    await Promise.all(started.map((n) => n.kill()));
+  });
+
+  const variants: { title: string; opts: Partial<NodeOptions> }[] = [
+    { title: "plaintext, compression on, protocol 2", opts: {} },
+    {
+      title: "AES-256, compression off, protocol 5 (CRC)",
+      opts: { key: Buffer.alloc(32, 0x5a).toString("base64"), compression: false, protocol: 5 },
+    },
+  ];
+
+  for (const v of variants) {
+    test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, async () => {
+      const tag = v.opts.key ? "e" : "p";
+      const go1 = await start("go", {
+        name: `go1${tag}`,
+        meta: "go1-meta",
+        localState: "go1-state",
+        ...v.opts,
+      });
+      const ts1 = await start("shoal", {
+        name: `ts1${tag}`,
+        meta: "ts1-meta",
+        localState: "ts1-state",
+        ...v.opts,
+      });
+      const go2 = await start("go", { name: `go2${tag}`, ...v.opts });
+      const ts2 = await start("shoal", { name: `ts2${tag}`, ...v.opts });
+      const all = [go1, ts1, go2, ts2];
+      const everyone = names(all);
+
+      // A Shoal node joins a Go cluster, and a Go node joins through a Shoal node.
+      assert.equal(await ts1.join([go1.addr]), 1);
+      assert.equal(await go2.join([ts1.addr]), 1);
+      assert.equal(await ts2.join([go2.addr]), 1);
+      for (const n of all) await n.waitForMembers((m) => m.length === 4, 15_000, "4 members");
+      for (const n of all) assert.deepEqual(names(await n.members()), everyone, `${n.name} lists everyone`);
+
+      // Metadata from the start, as each side sees the other.
+      const onGo = await go2.members();
+      assert.equal(onGo.find((m) => m.name === ts1.name)?.meta, "ts1-meta");
+      const onTs = await ts2.members();
+      assert.equal(onTs.find((m) => m.name === go1.name)?.meta, "go1-meta");
+
+      // Push/pull user state was merged on join, both ways.
+      const goMerged = await go1.waitForEvent(
+        (e) => e.event === "merge-remote-state" && e.data === "ts1-state",
+        5000,
+        "ts state at go",
+      );
+      assert.equal(goMerged.join, true);
+      const tsMerged = await ts1.waitForEvent(
+        (e) => e.event === "merge-remote-state" && e.data === "go1-state",
+        5000,
+        "go state at ts",
+      );
+      assert.equal(tsMerged.join, true);
+
+      // Metadata changed later, both directions.
+      assert.equal((await ts1.command({ cmd: "update-meta", meta: "ts1-v2" })).error, null);
+      assert.equal((await go1.command({ cmd: "update-meta", meta: "go1-v2" })).error, null);
+      await go2.waitForMembers(
+        (m) => m.find((x) => x.name === ts1.name)?.meta === "ts1-v2",
+        10_000,
+        "ts1-v2 at go2",
+      );
+      await ts2.waitForMembers(
+        (m) => m.find((x) => x.name === go1.name)?.meta === "go1-v2",
+        10_000,
+        "go1-v2 at ts2",
+      );
+
+      // User messages, reliable and best-effort, both ways. (User broadcasts are checked in the
+      // two-node tests: they are sent only a few times and never re-gossiped, so in a larger cluster
+      // a particular node may rightly miss one.)
+      for (const [from, to] of [
+        [ts1, go1],
+        [go1, ts1],
+      ] as const) {
+        for (const cmd of ["send-reliable", "send-best-effort"]) {
+          const data = `${cmd}:${from.name}->${to.name}`;
+          assert.equal((await from.command({ cmd, to: to.name, data })).error, null);
+          await to.waitForEvent((e) => e.event === "message" && e.data === data, 10_000, data);
+        }
+      }
+
+      // A graceful leave is a leave, not a failure: peers drop it at once, long before any suspicion
+      // could have run out (the minimum suspicion here is 3 s).
+      const t0 = Date.now();
+      assert.equal((await ts2.command({ cmd: "leave", timeout_ms: 3000 })).error, null);
+      await go1.waitForEvent(
+        (e) => e.event === "leave" && (e.node as { name: string }).name === ts2.name,
+        5000,
+        "leave at go1",
+      );
+      await ts1.waitForEvent(
+        (e) => e.event === "leave" && (e.node as { name: string; state: number }).state === 3,
+        5000,
+        "left at ts1",
+      );
+      assert.ok(Date.now() - t0 < 2500, `leave seen after ${Date.now() - t0} ms`);
+      await ts2.stop();
+
+      // SIGKILL a Go node: every Shoal node declares it dead in time; then a Shoal node, seen by Go.
+      // The size estimate n counts entries not yet reaped, so it stays 4 here.
+      const t1 = Date.now();
+      await go2.kill();
+      await ts1.waitForEvent(
+        (e) => e.event === "leave" && (e.node as { name: string }).name === go2.name,
+        detectionBoundMs(4),
+        "go2 dead at ts1",
+      );
+      const goDetectMs = Date.now() - t1;
+
+      const t2 = Date.now();
+      await ts1.kill();
+      await go1.waitForEvent(
+        (e) => e.event === "leave" && (e.node as { name: string }).name === ts1.name,
+        detectionBoundMs(4),
+        "ts1 dead at go1",
+      );
+      const tsDetectMs = Date.now() - t2;
+      console.log(
+        `[${v.title}] go2 dead at ts1 after ${goDetectMs} ms; ts1 dead at go1 after ${tsDetectMs} ms`,
+      );
+
+      // A restarted Shoal node (same name and port) rejoins and refutes its death.
+      const back = await start("shoal", { name: ts1.name, port: ts1.port, meta: "back", ...v.opts });
+      assert.equal(await back.join([go1.addr]), 1);
+      await go1.waitForMembers(
+        (m) => m.some((x) => x.name === ts1.name && x.meta === "back"),
+        15_000,
+        "restarted ts1 at go1",
+      );
+      await Promise.all([go1.stop(), back.stop()]);
+    });
+  }
+
+  test("a node with a wrong key or no key is kept out of an encrypted cluster", async () => {
+    const key = Buffer.alloc(16, 1).toString("base64");
+    const go = await start("go", { name: "k-go", key });
+    const ts = await start("shoal", { name: "k-ts", key });
+    assert.equal(await ts.join([go.addr]), 1);
+    const wrong = await start("shoal", { name: "k-wrong", key: Buffer.alloc(16, 2).toString("base64") });
+    const none = await start("shoal", { name: "k-none" });
+    const goWrong = await start("go", { name: "k-gowrong", key: Buffer.alloc(24, 3).toString("base64") });
+    for (const [n, target] of [
+      [wrong, go],
+      [none, go],
+      [goWrong, ts],
+    ] as const) {
+      const r = await n.command({ cmd: "join", addrs: [target.addr] });
+      assert.notEqual(r.error, null, `${n.name} must not join`);
+    }
+    assert.deepEqual(names(await go.members()), ["k-go", "k-ts"]);
+    assert.deepEqual(names(await ts.members()), ["k-go", "k-ts"]);
+    await Promise.all([go, ts, wrong, none, goWrong].map((n) => n.stop()));
+  });
+
+  for (const protocol of [2, 3, 4, 5]) {
+    test(`protocol version ${protocol} on both sides: join and gossip`, async () => {
+      const go = await start("go", { name: `pv${protocol}-go`, protocol, compression: protocol % 2 === 0 });
+      const ts = await start("shoal", {
+        name: `pv${protocol}-ts`,
+        protocol,
+        compression: protocol % 2 === 1,
+      });
+      assert.equal(await ts.join([go.addr]), 1);
+      const m = await go.waitForMembers((x) => x.length === 2, 10_000, "2 members");
+      assert.equal(m.find((x) => x.name === ts.name)?.pcur, protocol);
+      await go.command({ cmd: "broadcast", data: `go-pv${protocol}` });
+      await ts.waitForEvent(
+        (e) => e.event === "message" && e.data === `go-pv${protocol}`,
+        10_000,
+        "broadcast go->ts",
+      );
+      await ts.command({ cmd: "broadcast", data: `ts-pv${protocol}` });
+      await go.waitForEvent(
+        (e) => e.event === "message" && e.data === `ts-pv${protocol}`,
+        10_000,
+        "broadcast ts->go",
+      );
+      await Promise.all([go.stop(), ts.stop()]);
+    });
+  }
+});
