@@ -141,7 +141,8 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
   /**
    * Joins a cluster through any of `addrs` ("host:port", "host" for our bind port, or
    * "name/host:port"). Host names are resolved; every address found is tried. Resolves with the
-   * number of nodes reached; rejects with a NetworkError when none could be reached.
+   * number of nodes reached; rejects with a NetworkError when none could be reached, and with a
+   * ConfigError when a live member at another address already uses this node's name.
    */
   async join(addrs: readonly string[]): Promise<number> {
     this.assertRunning();
@@ -164,6 +165,13 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
           errors.push(`${joinHostPort(t.host, t.port)}: ${errText(err)}`);
         }
       }
+    }
+    if (this.engine.nameConflict !== null) {
+      const where = this.engine.nameConflict;
+      this.engine.nameConflict = null;
+      throw new ConfigError(
+        `name clash: the member at ${where} already uses the name '${this.engine.config.name}'`,
+      );
     }
     if (reached === 0 && addrs.length > 0) {
       throw new NetworkError(`failed to join any of ${addrs.length} address(es): ${errors.join("; ")}`);

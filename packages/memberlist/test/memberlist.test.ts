@@ -199,3 +199,40 @@ test("labels keep clusters apart", async () => {
   await waitUntil(() => a.numMembers() === 2, "same label joins");
   await assert.rejects(c.join([addrOf(a)]), NetworkError);
 });
+
+test("joining a cluster where our name is taken fails with a ConfigError", async () => {
+  const a = await member("clash-a");
+  const b = await member("clash-b");
+  await b.join([addrOf(a)]);
+  const impostor = await member("clash-b");
+  await assert.rejects(
+    impostor.join([addrOf(a)]),
+    (err: Error) => err instanceof ConfigError && /name clash/.test(err.message),
+  );
+  assert.equal(
+    a.members().find((n) => n.name === "clash-b")?.port,
+    b.localNode.port,
+    "the original keeps its name",
+  );
+});
+
+test("members on IPv6 loopback", async (t) => {
+  let a: Memberlist;
+  try {
+    a = await member("v6-a", { bindAddr: "::1" });
+  } catch {
+    t.skip("no IPv6 loopback on this machine");
+    return;
+  }
+  const b = await member("v6-b", { bindAddr: "::1" });
+  assert.equal(a.localNode.addr, "::1");
+  await b.join([`[::1]:${a.localNode.port}`]);
+  await waitUntil(() => a.numMembers() === 2 && b.numMembers() === 2, "IPv6 pair");
+});
+
+test("join resolves host names", async () => {
+  const a = await member("dns-a");
+  const b = await member("dns-b");
+  assert.equal((await b.join([`localhost:${a.localNode.port}`])) >= 1, true);
+  await waitUntil(() => a.numMembers() === 2, "joined through a host name");
+});

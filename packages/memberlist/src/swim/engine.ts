@@ -60,6 +60,8 @@ export class Engine {
   probing = false;
   probeTickPending = false;
   pushPullInflight = 0;
+  /** Set when a live member at another address claims our name; join() reports it. */
+  nameConflict: string | null = null;
   /** Addresses given to join(), kept for the optional re-join loop. */
   readonly seeds = new Set<string>();
   private readonly loopTimers = new Set<Timer>();

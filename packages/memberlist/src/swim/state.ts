@@ -103,6 +103,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
         mine: `${state.host}:${state.port}`,
         theirs: `${safeIp(a.addr)}:${a.port}`,
       });
+      if (isLocal) e.nameConflict = `${safeIp(a.addr)}:${a.port}`;
       e.config.conflict?.notifyConflict(toPublicNode(state), nodeFromAlive(a));
       return;
     }
