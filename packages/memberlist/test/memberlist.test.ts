@@ -236,3 +236,18 @@ test("join resolves host names", async () => {
   assert.equal((await b.join([`localhost:${a.localNode.port}`])) >= 1, true);
   await waitUntil(() => a.numMembers() === 2, "joined through a host name");
 });
+
+test("cidrsAllowed keeps members from other networks out", async () => {
+  const a = await member("cidr-a", { cidrsAllowed: ["127.0.0.1/32"] });
+  const b = await member("cidr-b", { bindAddr: "127.0.0.2" });
+  const c = await member("cidr-c");
+  await c.join([addrOf(a)]);
+  await b.join([addrOf(a)]);
+  await waitUntil(() => a.numMembers() === 2, "c admitted");
+  // b learns of a (b has no allow list), but a must never list b, whoever gossips about it.
+  await waitUntil(() => c.members().some((n) => n.name === "cidr-b"), "c hears of b");
+  // a pulls c's whole state, b included; when join resolves, a has merged it.
+  await a.join([addrOf(c)]);
+  assert.equal(a.members().some((n) => n.name === "cidr-b"), false);
+  assert.equal(c.members().some((n) => n.name === "cidr-b"), true);
+});
