@@ -3,10 +3,10 @@
  * (memberlist-wire.md §1, §4.6).
  */
 import { DecodeError, EncodeError } from "../errors.ts";
-import { ByteWriter } from "./bytes.ts";
+import { allocBytes, ByteWriter, copyBytes } from "./bytes.ts";
 import { type Message, MessageType } from "./messages.ts";
 import { MsgpackReader } from "./msgpack.ts";
-import { decodeStruct, encodeStruct, type StructSchema } from "./schema.ts";
+import { decodeStruct, encodeStruct, type StructSchema, structSize } from "./schema.ts";
 import {
   ackRespSchema,
   aliveSchema,
@@ -39,21 +39,23 @@ function schemaFor(type: number): StructSchema<unknown> {
 /** Encodes a message as `[type][msgpack body]`, or `[8][payload]` for a UDP user message. */
 export function encodeMessage(m: Message): Uint8Array {
   if (m.type === MessageType.User) {
-    const out = new Uint8Array(m.body.length + 1);
+    const out = allocBytes(m.body.length + 1);
     out[0] = MessageType.User;
     out.set(m.body, 1);
     return out;
   }
-  const w = new ByteWriter(96);
+  const schema = schemaFor(m.type);
+  const w = new ByteWriter(1 + structSize(schema, m.body));
   w.u8(m.type);
-  encodeStruct(w, schemaFor(m.type), m.body);
+  encodeStruct(w, schema, m.body);
   return w.finish();
 }
 
 /** Encodes only the msgpack body of a struct message (no type byte). */
 export function encodeBody(type: MessageType, body: object): Uint8Array {
-  const w = new ByteWriter(96);
-  encodeStruct(w, schemaFor(type), body);
+  const schema = schemaFor(type);
+  const w = new ByteWriter(structSize(schema, body));
+  encodeStruct(w, schema, body);
   return w.finish();
 }
 
@@ -64,7 +66,7 @@ export function encodeBody(type: MessageType, body: object): Uint8Array {
 export function decodeMessage(buf: Uint8Array): Message {
   if (buf.length === 0) throw new DecodeError("empty message");
   const type = buf[0]!;
-  if (type === MessageType.User) return { type, body: buf.slice(1) };
+  if (type === MessageType.User) return { type, body: copyBytes(buf, 1, buf.length) };
   const schema = bodySchemas.get(type);
   if (!schema) throw new DecodeError(`message type ${type} cannot be decoded as a single message`);
   const r = new MsgpackReader(buf, 1);

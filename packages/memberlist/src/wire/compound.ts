@@ -2,6 +2,7 @@
  * Compound messages (memberlist-wire.md §4.2): `[7][count][u16 BE length × count][parts…]`.
  */
 import { DecodeError, EncodeError } from "../errors.ts";
+import { allocBytes } from "./bytes.ts";
 import { maxCompoundParts } from "./limits.ts";
 import { MessageType } from "./messages.ts";
 
@@ -19,7 +20,7 @@ export function encodeCompound(parts: Uint8Array[]): Uint8Array {
     if (p.length > 0xffff) throw new EncodeError(`compound part of ${p.length} bytes exceeds 65535`);
     size += p.length;
   }
-  const out = new Uint8Array(size);
+  const out = allocBytes(size);
   out[0] = MessageType.Compound;
   out[1] = n;
   let off = 2;

@@ -2,6 +2,7 @@
  * The CRC wrapper of protocol version 5 (memberlist-wire.md §4.3): `[12][CRC-32 IEEE, BE][payload]`.
  */
 import { DecodeError } from "../errors.ts";
+import { allocBytes } from "./bytes.ts";
 import { MessageType } from "./messages.ts";
 
 /** The reflected CRC-32 table for polynomial 0xEDB88320 (zlib, Go's crc32.IEEE). */
@@ -24,7 +25,7 @@ export function crc32(data: Uint8Array): number {
 
 /** Prefixes `[12][crc32(msg) BE]`. */
 export function addCrc(msg: Uint8Array): Uint8Array {
-  const out = new Uint8Array(msg.length + 5);
+  const out = allocBytes(msg.length + 5);
   const c = crc32(msg);
   out[0] = MessageType.HasCrc;
   out[1] = c >>> 24;

@@ -3,12 +3,13 @@
  * every UDP packet and once at the start of each dialled stream. The label is also the GCM additional data.
  */
 import { ConfigError, DecodeError } from "../errors.ts";
-import { utf8Decode, utf8Encode } from "./bytes.ts";
+import { allocBytes, emptyBytes, utf8Decode, utf8Encode } from "./bytes.ts";
 import { LabelMaxSize } from "./limits.ts";
 import { MessageType } from "./messages.ts";
 
 /** UTF-8 bytes of a label; ConfigError when longer than 255 bytes. */
 export function labelBytes(label: string): Uint8Array {
+  if (label === "") return emptyBytes;
   const b = utf8Encode(label);
   if (b.length > LabelMaxSize) throw new ConfigError(`label is ${b.length} bytes, more than ${LabelMaxSize}`);
   return b;
@@ -16,15 +17,17 @@ export function labelBytes(label: string): Uint8Array {
 
 /** Bytes the label header adds to a packet: 0 without a label, else 2 + its length. */
 export function labelOverhead(label: string): number {
+  if (label === "") return 0;
   const n = labelBytes(label).length;
   return n === 0 ? 0 : 2 + n;
 }
 
 /** Prefixes the label header; returns `buf` itself when the label is "". */
 export function addLabelHeader(buf: Uint8Array, label: string): Uint8Array {
+  if (label === "") return buf;
   const b = labelBytes(label);
   if (b.length === 0) return buf;
-  const out = new Uint8Array(2 + b.length + buf.length);
+  const out = allocBytes(2 + b.length + buf.length);
   out[0] = MessageType.HasLabel;
   out[1] = b.length;
   out.set(b, 2);

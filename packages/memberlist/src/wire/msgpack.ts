@@ -4,7 +4,7 @@
  * smallest unsigned integer forms, and a lenient reader that accepts every form Go accepts.
  */
 import { DecodeError, EncodeError } from "../errors.ts";
-import { type ByteWriter, utf8Decode, utf8Encode } from "./bytes.ts";
+import { type ByteWriter, copyBytes, utf8Decode, utf8Encode } from "./bytes.ts";
 import { maxMsgpackDepth } from "./limits.ts";
 
 const twoPow32 = 0x1_0000_0000;
@@ -303,7 +303,7 @@ export class MsgpackReader {
       return out;
     }
     if (!this.readRaw()) return null;
-    return this.buf.slice(this.rawStart, this.rawEnd);
+    return copyBytes(this.buf, this.rawStart, this.rawEnd);
   }
 
   /** Reads a map or array header (count in `count`), or nil. Throws for anything else. */

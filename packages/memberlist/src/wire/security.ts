@@ -4,6 +4,7 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ConfigError, SecurityError } from "../errors.ts";
+import { allocBytes } from "./bytes.ts";
 
 export const nonceSize = 12;
 export const tagSize = 16;
@@ -47,7 +48,7 @@ export function encryptPayload(
 ): Uint8Array {
   if (nonce.length !== nonceSize) throw new ConfigError(`nonce must be ${nonceSize} bytes`);
   if (vsn !== 0 && vsn !== 1) throw new ConfigError(`unknown encryption version ${String(vsn)}`);
-  const out = new Uint8Array(encryptedLength(vsn, plaintext.length));
+  const out = allocBytes(encryptedLength(vsn, plaintext.length));
   out[0] = vsn;
   out.set(nonce, versionSize);
   const cipher = createCipheriv(cipherName(key), key, nonce);

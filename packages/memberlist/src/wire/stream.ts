@@ -5,13 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { DecodeError, EncodeError, SecurityError } from "../errors.ts";
-import { ByteWriter } from "./bytes.ts";
+import { allocBytes, ByteWriter, copyBytes } from "./bytes.ts";
 import { compressMessage, decompressMessage } from "./compress.ts";
 import { labelBytes } from "./label.ts";
 import { maxPushStateBytes, maxPushStateNodes } from "./limits.ts";
 import { MessageType, type PushNodeState, type PushPull } from "./messages.ts";
 import { MsgpackReader, msgpackValueEnd, readU32 } from "./msgpack.ts";
-import { decodeStruct, encodeStruct } from "./schema.ts";
+import { decodeStruct, encodeStruct, structSize } from "./schema.ts";
 import {
   decryptPayload,
   type EncryptionVersion,
@@ -26,7 +26,9 @@ export function encodePushPull(pp: PushPull): Uint8Array {
   const user = pp.userState ?? new Uint8Array(0);
   if (pp.nodes.length > maxPushStateNodes) throw new EncodeError("too many node states for one push/pull");
   if (user.length > maxPushStateBytes) throw new EncodeError("user state exceeds 20 MiB");
-  const w = new ByteWriter(64 + pp.nodes.length * 80 + user.length);
+  let size = 1 + 48 + user.length;
+  for (const n of pp.nodes) size += structSize(pushNodeStateSchema, n);
+  const w = new ByteWriter(size);
   w.u8(MessageType.PushPull);
   encodeStruct(w, pushPullHeaderSchema, { nodes: pp.nodes.length, userStateLen: user.length, join: pp.join });
   for (const n of pp.nodes) encodeStruct(w, pushNodeStateSchema, n);
@@ -56,7 +58,7 @@ export function decodePushPull(body: Uint8Array): PushPull {
   let userState: Uint8Array | null = null;
   if (header.userStateLen > 0) {
     if (r.remaining < header.userStateLen) throw new DecodeError("push/pull truncated in user state");
-    userState = body.slice(r.pos, r.pos + header.userStateLen);
+    userState = copyBytes(body, r.pos, r.pos + header.userStateLen);
   }
   return { join: header.join, nodes, userState };
 }
@@ -77,7 +79,7 @@ export function decodeUserStreamMessage(body: Uint8Array): Uint8Array {
   const { userMsgLen } = decodeStruct(r, userMsgHeaderSchema);
   checkCount("user message length", userMsgLen, maxPushStateBytes);
   if (r.remaining < userMsgLen) throw new DecodeError("user message truncated");
-  return body.slice(r.pos, r.pos + userMsgLen);
+  return copyBytes(body, r.pos, r.pos + userMsgLen);
 }
 
 /** How to wrap an outgoing stream message. */
@@ -111,7 +113,7 @@ export function encodeStreamMessage(msg: Uint8Array, opts: StreamEncodeOptions):
     ad.set(label, encryptHeaderSize);
     const nonce = opts.nonce ?? randomBytes(nonceSize);
     const sealed = encryptPayload(opts.encryptionVersion, opts.key, buf, ad, nonce);
-    buf = new Uint8Array(encryptHeaderSize + sealed.length);
+    buf = allocBytes(encryptHeaderSize + sealed.length);
     buf.set(ad.subarray(0, encryptHeaderSize));
     buf.set(sealed, encryptHeaderSize);
   }

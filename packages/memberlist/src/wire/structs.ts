@@ -2,6 +2,8 @@
  * The memberlist structs (memberlist-wire.md §3.4): Go field names, kinds, `omitempty`, in Go
  * declaration order (which matters only for struct-as-array input).
  */
+
+import { emptyBytes } from "./bytes.ts";
 import type {
   AckResp,
   Alive,
@@ -18,7 +20,7 @@ import type {
 } from "./messages.ts";
 import { defineStruct } from "./schema.ts";
 
-const noBytes = (): Uint8Array => new Uint8Array(0);
+const noBytes = (): Uint8Array => emptyBytes;
 
 export const pingSchema = defineStruct<Ping>(
   "ping",
