@@ -52,5 +52,9 @@ test("two live Go nodes join, exchange messages, state and meta; a SIGKILLed one
   const left = await a.waitFor((e) => e.event === "leave", 30_000, since);
   assert.equal((left.node as { name: string }).name, "go-b");
   assert.deepEqual(names(await a.waitForMembers((ms) => ms.length === 1)), ["go-a"]);
-  assert.ok((await a.health()).members === 1);
+  assert.equal((await a.health()).members, 1);
+
+  await a.stop();
+  assert.ok(a.exited);
+  assert.equal(a.events.at(-1)?.event, "shutdown");
 });
