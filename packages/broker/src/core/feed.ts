@@ -5,6 +5,7 @@
  * turn of the event loop, so a burst costs one write per subscriber, not one per event.
  */
 
+import { SharedChunk } from "../sse/chunk.ts";
 import { withId } from "../sse/frame.ts";
 import type { Subscriber } from "../sse/subscriber.ts";
 import { encodeCursor, isAheadOf, type Vector } from "./cursor.ts";
@@ -54,14 +55,14 @@ export class Feed {
     this.pending = [];
     const targeted = this.pendingTargeted;
     this.pendingTargeted = false;
-    let shared: Buffer | null = null;
+    let shared: SharedChunk | null = null;
     let deliveries = 0;
     for (const sub of this.subscribers) {
       if (sub.ahead !== null) {
         deliveries += this.writeAhead(sub, pending);
       } else if (!targeted && sub.batchFrom === 0) {
-        if (shared === null) shared = Buffer.from(joinTexts(pending, 0));
-        sub.write(shared);
+        if (shared === null) shared = SharedChunk.from(joinTexts(pending, 0));
+        sub.writeShared(shared);
         deliveries += pending.length;
       } else {
         let out = "";

@@ -6,6 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { SharedChunk } from "../sse/chunk.ts";
 import { comment, frameBody, jitteredRetry, retryOnly, STREAM_HEADERS, withId } from "../sse/frame.ts";
 import { Subscriber, type SubscriberOwner } from "../sse/subscriber.ts";
 import { decodeCursor, encodeCursor, isAheadOf, mergeInto, type Vector } from "./cursor.ts";
@@ -102,7 +103,7 @@ export class Hub implements SubscriberOwner {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
-  private readonly heartbeat = Buffer.from(comment("heartbeat"));
+  private readonly heartbeat = SharedChunk.from(comment("heartbeat"));
   private readonly listeners = new Set<(ev: BrokerEvent) => void>();
 
   constructor(private readonly options: HubOptions) {
@@ -177,16 +178,16 @@ export class Hub implements SubscriberOwner {
   /** Opens an event stream on `res` (status, headers, replay, then live events). */
   subscribe(res: ServerResponse, req: SubscribeRequest): Subscriber {
     const channels = [...new Set(req.channels)].sort();
+    // A client id is one stream per node: the newer connection replaces the older one. This
+    // goes first, since closing the old stream may drop the feed the new one would join.
+    this.byClient.get(req.clientId)?.end();
     const feed = this.feedFor(channels);
+    res.writeHead(200, { ...STREAM_HEADERS, ...req.headers });
+    res.flushHeaders();
     const sub = new Subscriber(req.clientId, channels, res, this.options.maxBufferBytes, this);
-    const previous = this.byClient.get(req.clientId);
-    if (previous !== undefined) previous.end();
     this.byClient.set(req.clientId, sub);
     this.subscribers.add(sub);
     this.counters.connectionsTotal++;
-
-    res.writeHead(200, { ...STREAM_HEADERS, ...req.headers });
-    if (typeof res.flushHeaders === "function") res.flushHeaders();
     let head = retryOnly(jitteredRetry(this.options.retryMs, this.options.retryJitter));
     let position: Vector = feed.vector;
     if (req.cursor !== null) {
@@ -357,7 +358,7 @@ export class Hub implements SubscriberOwner {
   }
 
   private beat(): void {
-    for (const sub of this.subscribers) sub.write(this.heartbeat);
+    for (const sub of this.subscribers) sub.writeShared(this.heartbeat);
   }
 
   /** Expires old history and forgets channels with neither history nor subscribers. */

@@ -1,10 +1,13 @@
 /**
- * One open event stream. It writes straight to the response while the socket keeps up; once
- * `res.write()` returns false it queues (bounded) until 'drain', then writes the queue in one go.
- * Past the bound it is disconnected: the client resumes later with `Last-Event-ID`.
+ * One open event stream. After the response headers it writes straight to the socket (see
+ * {@link SharedChunk}). It writes while the socket keeps up; once `socket.write()` returns false
+ * it queues (bounded) until 'drain', then writes the queue in one go. Past the bound it is
+ * disconnected: the client resumes later with `Last-Event-ID`.
  */
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Vector } from "../core/cursor.ts";
+import { chunkText, LAST_CHUNK, type SharedChunk } from "./chunk.ts";
 
 /** What a subscriber reports back to whoever owns it. */
 export interface SubscriberOwner {
@@ -24,46 +27,41 @@ export class Subscriber {
   ahead: Vector | null = null;
   /** Index into the feed's pending batch from which this subscriber takes events. */
   batchFrom = 0;
-  /** Events written, for metrics. */
-  delivered = 0;
 
+  private readonly socket: Socket;
+  /** HTTP/1.1 responses are chunked; HTTP/1.0 ones are delimited by the connection closing. */
+  private readonly chunked: boolean;
   private queue: (string | Buffer)[] | null = null;
   private queuedBytes = 0;
 
+  /** `res` must have had its headers flushed already. */
   constructor(
     /** The client id (from the URL, or generated). */
     readonly clientId: string,
     /** The channels this stream subscribed to. */
     readonly channels: readonly string[],
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly maxBufferBytes: number,
     private readonly owner: SubscriberOwner,
   ) {
+    this.socket = res.socket as Socket;
+    this.chunked = (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
     res.once("close", () => this.finish());
   }
 
   /** Bytes waiting to go out: ours plus those in the socket's own buffer. */
   get bufferedBytes(): number {
-    return this.queuedBytes + this.res.writableLength;
+    return this.queuedBytes + this.socket.writableLength;
   }
 
-  /** Writes a chunk, or queues it under backpressure, or evicts past the bound. */
-  write(chunk: string | Buffer): void {
-    if (this.closed) return;
-    if (this.queue !== null) {
-      this.queue.push(chunk);
-      this.queuedBytes += chunk.length;
-      if (this.queuedBytes + this.res.writableLength > this.maxBufferBytes) this.evict();
-      return;
-    }
-    if (!this.res.write(chunk)) {
-      if (this.res.writableLength > this.maxBufferBytes) {
-        this.evict();
-        return;
-      }
-      this.queue = [];
-      this.res.once("drain", () => this.drain());
-    }
+  /** Writes one-off text (framed here). */
+  write(text: string): void {
+    this.writeRaw(this.chunked ? chunkText(text) : text);
+  }
+
+  /** Writes bytes shared with other subscribers. */
+  writeShared(chunk: SharedChunk): void {
+    this.writeRaw(this.chunked ? chunk.chunked : chunk.raw);
   }
 
   /** Ends the stream after writing `last` (e.g. a `retry:` line). */
@@ -71,9 +69,28 @@ export class Subscriber {
     if (this.closed) return;
     this.queue = null;
     this.queuedBytes = 0;
-    if (last !== undefined) this.res.end(last);
-    else this.res.end();
+    let tail = last === undefined ? "" : this.chunked ? chunkText(last) : last;
+    if (this.chunked) tail += LAST_CHUNK;
+    this.socket.end(tail);
     this.finish();
+  }
+
+  private writeRaw(chunk: string | Buffer): void {
+    if (this.closed) return;
+    if (this.queue !== null) {
+      this.queue.push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.queuedBytes + this.socket.writableLength > this.maxBufferBytes) this.evict();
+      return;
+    }
+    if (!this.socket.write(chunk)) {
+      if (this.socket.writableLength > this.maxBufferBytes) {
+        this.evict();
+        return;
+      }
+      this.queue = [];
+      this.socket.once("drain", () => this.drain());
+    }
   }
 
   private drain(): void {
@@ -82,8 +99,7 @@ export class Subscriber {
     this.queue = null;
     this.queuedBytes = 0;
     if (queue.length === 0) return;
-    const joined = queue.length === 1 ? queue[0]! : Buffer.concat(queue.map(toBuffer));
-    this.write(joined);
+    this.writeRaw(queue.length === 1 ? queue[0]! : Buffer.concat(queue.map(toBuffer)));
   }
 
   private evict(): void {
@@ -91,7 +107,7 @@ export class Subscriber {
     this.queue = null;
     this.queuedBytes = 0;
     this.owner.onEvicted(this, dropped);
-    this.res.destroy();
+    this.socket.destroy();
     this.finish();
   }
 

@@ -1,0 +1,394 @@
+/**
+ * Broker benchmark: broker CPU per delivery, deliveries per second, loss / duplicates / order,
+ * publish-to-delivery latency, memory per idle subscriber, and cross-node latency on three nodes.
+ *
+ *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d]
+ *
+ * The brokers run in child processes (this file with --role=server), so their CPU time
+ * (process.cpuUsage) is theirs alone; the subscribers are raw sockets in this process with a
+ * minimal SSE parser. Events carry {o: origin index, s: seq, t: publish time}; the client checks
+ * per-origin sequence continuity (loss, duplicates, order) and records latency.
+ *
+ * CPU per delivery is user + system time of the broker process over the run; "user" alone is the
+ * broker's own code. On loopback most of the system time is the kernel delivering each write to
+ * the receiving socket (charged to the sender), about one write syscall per subscriber per batch.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"] as const;
+  }),
+);
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------- server role (child process)
+
+type ServerCommand =
+  | { cmd: "start"; index: number; peers: { name: string; port: number }[] | null; port: number }
+  | { cmd: "publish"; events: number; perSec: number; pad: number }
+  | { cmd: "mark" }
+  | { cmd: "stats" };
+
+async function serverRole(): Promise<void> {
+  const { createBroker } = await import("../packages/broker/src/broker.ts");
+  const { StaticCluster } = await import("../packages/broker/src/membership/static.ts");
+  type Broker = ReturnType<typeof createBroker>;
+  let broker: Broker | null = null;
+  let index = 0;
+  let seq = 0;
+  let cpuMark = process.cpuUsage();
+  let timeMark = performance.now();
+  const server = createServer((req, res) => {
+    if (!broker?.handle(req, res)) {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  server.requestTimeout = 0;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  process.send!({ type: "listening", port });
+  process.on("message", (msg: ServerCommand) => {
+    if (msg.cmd === "start") {
+      index = msg.index;
+      let membership: ReturnType<InstanceType<typeof StaticCluster>["join"]> | undefined;
+      if (msg.peers !== null) {
+        const registry = new StaticCluster();
+        for (const p of msg.peers) {
+          const m = registry.join(p.name, `127.0.0.1:${p.port}`);
+          if (p.port === port) membership = m;
+        }
+      }
+      broker = createBroker({
+        heartbeatMs: 15_000,
+        maxBufferBytes: 4 * 1024 * 1024,
+        ...(membership ? { membership } : {}),
+      });
+      broker.attach(server);
+      process.send!({ type: "started" });
+    } else if (msg.cmd === "publish") {
+      const b = broker!;
+      const pad = "p".repeat(msg.pad);
+      const start = performance.now();
+      let sent = 0;
+      const tick = () => {
+        const due = Math.min(msg.events, Math.floor(((performance.now() - start) / 1000) * msg.perSec) + 1);
+        while (sent < due) {
+          sent++;
+          seq++;
+          b.publish({ channel: "bench", data: `{"o":${index},"s":${seq},"t":${nowMs()},"p":"${pad}"}` });
+        }
+        if (sent < msg.events) setTimeout(tick, 1);
+        else process.send!({ type: "published", events: sent });
+      };
+      tick();
+    } else if (msg.cmd === "mark") {
+      (globalThis as { gc?: () => void }).gc?.();
+      cpuMark = process.cpuUsage();
+      timeMark = performance.now();
+      process.send!({ type: "marked", rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
+    } else if (msg.cmd === "stats") {
+      const cpu = process.cpuUsage(cpuMark);
+      (globalThis as { gc?: () => void }).gc?.();
+      const mem = process.memoryUsage();
+      process.send!({
+        type: "stats",
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        userMs: cpu.user / 1000,
+        wallMs: performance.now() - timeMark,
+        delivered: broker?.hub.counters.delivered ?? 0,
+        rss: mem.rss,
+        heap: mem.heapUsed,
+        connections: broker?.hub.connectionCount ?? 0,
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------- client role (this process)
+
+class Server {
+  port = 0;
+  private waiters = new Map<string, (msg: Record<string, unknown>) => void>();
+  constructor(readonly child: ChildProcess) {
+    child.on("message", (msg: Record<string, unknown>) => {
+      const w = this.waiters.get(String(msg.type));
+      if (w) {
+        this.waiters.delete(String(msg.type));
+        w(msg);
+      }
+    });
+  }
+  static async spawn(): Promise<Server> {
+    const child = fork(fileURLToPath(import.meta.url), ["--role=server"], {
+      execArgv: ["--conditions=development", "--import", "tsx", "--expose-gc"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const s = new Server(child);
+    const msg = await s.next("listening");
+    s.port = Number(msg.port);
+    return s;
+  }
+  next(type: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => this.waiters.set(type, resolve));
+  }
+  async call(cmd: ServerCommand, reply: string): Promise<Record<string, unknown>> {
+    const p = this.next(reply);
+    this.child.send(cmd);
+    return p;
+  }
+  stop(): void {
+    this.child.kill("SIGKILL");
+  }
+}
+
+/** Counts what one subscriber receives, with per-origin continuity checks. */
+class Sub {
+  received = 0;
+  lost = 0;
+  dup = 0;
+  outOfOrder = 0;
+  ready = false;
+  readonly last = [0, 0, 0];
+  private rest = "";
+  constructor(
+    readonly node: number,
+    readonly socket: Socket,
+    private readonly latencies: number[] | null,
+    private readonly crossLatencies: number[] | null,
+  ) {
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => this.feed(chunk));
+    socket.on("error", () => {});
+  }
+  private feed(chunk: string): void {
+    const text = this.rest + chunk;
+    let pos = 0;
+    for (;;) {
+      const i = text.indexOf("data: ", pos);
+      if (i < 0) break;
+      const end = text.indexOf("\n", i);
+      if (end < 0) break;
+      const line = text.slice(i + 6, end);
+      pos = end + 1;
+      if (line.charCodeAt(0) !== 123 /* { */ || line.charCodeAt(2) !== 111 /* o */) {
+        this.ready = true;
+        continue;
+      }
+      const o = line.charCodeAt(5) - 48;
+      const sStart = 11;
+      const sEnd = line.indexOf(",", sStart);
+      const s = Number(line.slice(sStart, sEnd));
+      const t = Number(line.slice(sEnd + 5, line.indexOf(",", sEnd + 5)));
+      const prev = this.last[o]!;
+      if (s === prev + 1) this.last[o] = s;
+      else if (s <= prev) this.dup++;
+      else {
+        this.outOfOrder++;
+        this.last[o] = s;
+      }
+      this.received++;
+      const lat = nowMs() - t;
+      if (this.latencies) this.latencies.push(lat);
+      if (this.crossLatencies && o !== this.node) this.crossLatencies.push(lat);
+    }
+    this.rest = text.slice(pos);
+    if (this.rest.length > 65536) this.rest = this.rest.slice(-65536);
+  }
+}
+
+async function subscribe(
+  port: number,
+  node: number,
+  count: number,
+  latencies: number[] | null,
+  cross: number[] | null,
+): Promise<Sub[]> {
+  const subs: Sub[] = [];
+  for (let done = 0; done < count; ) {
+    const batch = Math.min(250, count - done);
+    const opened = await Promise.all(
+      Array.from({ length: batch }, () => {
+        return new Promise<Sub>((resolve, reject) => {
+          const socket = connect(port, "127.0.0.1", () => {
+            socket.write("GET /channel/bench HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n");
+            resolve(new Sub(node, socket, latencies, cross));
+          });
+          socket.once("error", reject);
+        });
+      }),
+    );
+    subs.push(...opened);
+    done += batch;
+  }
+  await until(() => subs.every((s) => s.ready), 60_000);
+  return subs;
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function integrity(subs: Sub[], expectedPerOrigin: number[]): { lost: number; dup: number; ooo: number } {
+  let lost = 0;
+  let dup = 0;
+  let ooo = 0;
+  for (const s of subs) {
+    dup += s.dup;
+    ooo += s.outOfOrder;
+    for (let o = 0; o < expectedPerOrigin.length; o++)
+      lost += Math.max(0, expectedPerOrigin[o]! - s.last[o]!);
+  }
+  return { lost, dup, ooo };
+}
+
+interface Row {
+  scenario: string;
+  subscribers: number;
+  events: number;
+  deliveries: number;
+  perSec: string;
+  cpuPerDelivery: string;
+  userPerDelivery: string;
+  lost: number;
+  dup: number;
+  ooo: number;
+  p50: string;
+  p99: string;
+  extra: string;
+}
+const rows: Row[] = [];
+
+async function singleNode(
+  name: string,
+  subscribers: number,
+  events: number,
+  perSec: number,
+  memory: boolean,
+): Promise<void> {
+  const server = await Server.spawn();
+  try {
+    await server.call({ cmd: "start", index: 0, peers: null, port: 0 }, "started");
+    const before = await server.call({ cmd: "mark" }, "marked");
+    const latencies: number[] = [];
+    const subs = await subscribe(server.port, 0, subscribers, latencies, null);
+    let extra = "";
+    if (memory) {
+      const idle = await server.call({ cmd: "stats" }, "stats");
+      const perSubRss = (Number(idle.rss) - Number(before.rss)) / subscribers;
+      const perSubHeap = (Number(idle.heap) - Number(before.heap)) / subscribers;
+      extra = `idle/sub: ${(perSubRss / 1024).toFixed(1)} KB RSS, ${(perSubHeap / 1024).toFixed(1)} KB heap`;
+    }
+    await server.call({ cmd: "mark" }, "marked");
+    const startDelivered = 0;
+    const t0 = performance.now();
+    await server.call({ cmd: "publish", events, perSec, pad: 16 }, "published");
+    const expected = subscribers * events;
+    const complete = await until(() => subs.reduce((n, s) => n + s.received, 0) >= expected, 120_000);
+    const wall = performance.now() - t0;
+    const stats = await server.call({ cmd: "stats" }, "stats");
+    const delivered = Number(stats.delivered) - startDelivered;
+    const check = integrity(subs, [events]);
+    rows.push({
+      scenario: name,
+      subscribers,
+      events,
+      deliveries: delivered,
+      perSec: `${Math.round(delivered / (wall / 1000)).toLocaleString("en")}/s`,
+      cpuPerDelivery: `${((Number(stats.cpuMs) * 1000) / delivered).toFixed(2)} µs`,
+      userPerDelivery: `${((Number(stats.userMs) * 1000) / delivered).toFixed(2)} µs`,
+      lost: complete ? check.lost : check.lost,
+      dup: check.dup,
+      ooo: check.ooo,
+      p50: `${percentile(latencies, 50).toFixed(1)} ms`,
+      p99: `${percentile(latencies, 99).toFixed(1)} ms`,
+      extra,
+    });
+    for (const s of subs) s.socket.destroy();
+  } finally {
+    server.stop();
+  }
+}
+
+async function threeNodes(perNodeSubs: number, perSec: number, seconds: number): Promise<void> {
+  const servers = await Promise.all([Server.spawn(), Server.spawn(), Server.spawn()]);
+  try {
+    const peers = servers.map((s, i) => ({ name: `n${i}`, port: s.port }));
+    await Promise.all(
+      servers.map((s, i) => s.call({ cmd: "start", index: i, peers, port: s.port }, "started")),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // replication links connect
+    const latencies: number[] = [];
+    const cross: number[] = [];
+    const subs: Sub[] = [];
+    for (const [i, s] of servers.entries())
+      subs.push(...(await subscribe(s.port, i, perNodeSubs, latencies, cross)));
+    await Promise.all(servers.map((s) => s.call({ cmd: "mark" }, "marked")));
+    const eventsPerNode = Math.round((perSec / 3) * seconds);
+    const t0 = performance.now();
+    await Promise.all(
+      servers.map((s) =>
+        s.call({ cmd: "publish", events: eventsPerNode, perSec: perSec / 3, pad: 16 }, "published"),
+      ),
+    );
+    const expected = subs.length * eventsPerNode * 3;
+    await until(() => subs.reduce((n, s) => n + s.received, 0) >= expected, 60_000);
+    const wall = performance.now() - t0;
+    const stats = await Promise.all(servers.map((s) => s.call({ cmd: "stats" }, "stats")));
+    const delivered = stats.reduce((n, s) => n + Number(s.delivered), 0);
+    const cpuMs = stats.reduce((n, s) => n + Number(s.cpuMs), 0);
+    const userMs = stats.reduce((n, s) => n + Number(s.userMs), 0);
+    const check = integrity(subs, [eventsPerNode, eventsPerNode, eventsPerNode]);
+    rows.push({
+      scenario: `3 nodes, ${perSec} ev/s round-robin`,
+      subscribers: subs.length,
+      events: eventsPerNode * 3,
+      deliveries: delivered,
+      perSec: `${Math.round(delivered / (wall / 1000)).toLocaleString("en")}/s`,
+      cpuPerDelivery: `${((cpuMs * 1000) / delivered).toFixed(2)} µs`,
+      userPerDelivery: `${((userMs * 1000) / delivered).toFixed(2)} µs`,
+      lost: check.lost,
+      dup: check.dup,
+      ooo: check.ooo,
+      p50: `${percentile(latencies, 50).toFixed(1)} ms`,
+      p99: `${percentile(latencies, 99).toFixed(1)} ms`,
+      extra: `cross-node p50 ${percentile(cross, 50).toFixed(1)} ms, p99 ${percentile(cross, 99).toFixed(1)} ms (CPU incl. replication)`,
+    });
+    for (const s of subs) s.socket.destroy();
+  } finally {
+    for (const s of servers) s.stop();
+  }
+}
+
+async function clientRole(): Promise<void> {
+  const quick = args.has("quick");
+  const only = args.get("only")?.split(",") ?? ["a", "b", "c", "d"];
+  console.log(`broker benchmark (node ${process.version}${quick ? ", quick" : ""}) ...`);
+  if (only.includes("a")) await singleNode("1 node, max rate", 1000, quick ? 100 : 300, 70, false);
+  if (only.includes("b")) await singleNode("1 node, 10k subscribers", 10_000, quick ? 10 : 30, 6, true);
+  if (only.includes("c")) await singleNode("1 node, 10 ev/s", 1000, quick ? 30 : 100, 10, false);
+  if (only.includes("d")) await threeNodes(20, 1000, quick ? 2 : 5);
+  console.table(rows);
+}
+
+if (args.get("role") === "server") await serverRole();
+else await clientRole();
