@@ -61,12 +61,18 @@ export interface GoVectorFile {
 
 /**
  * One request line for `shoal-interop check`: Go decodes `hex` as `kind`; or, for the encode-* kinds,
- * Go encodes `fields` (a message of `type`, or a push/pull through its real sendLocalState) and answers
- * `{hex}`. JSON null bytes become Go nil slices, "" empty ones.
+ * Go encodes `fields` (a message of `type`, or a push/pull through its real sendLocalState), or wraps
+ * `hex` through its real packet/stream send path, and answers `{hex}`. JSON null bytes become Go nil
+ * slices, "" empty ones.
  */
 export interface CheckRequest {
   id?: string | number;
-  kind: Exclude<VectorKind, "compound-decode" | "keyring"> | "encode-message" | "encode-push-pull";
+  kind:
+    | Exclude<VectorKind, "compound-decode" | "keyring">
+    | "encode-message"
+    | "encode-push-pull"
+    | "encode-packet"
+    | "encode-stream";
   hex?: string;
   type?: string;
   fields?: JsonFields;
@@ -78,8 +84,15 @@ export interface CheckRequest {
   ad?: string;
   /** Default true (packet, stream). */
   verifyIncoming?: boolean;
-  /** The receiving codec's protocol version (default 5); below 2 Go rewrites push/pull ports. */
+  /**
+   * The Go codec's protocol version (default 5). Decoding: below 2 Go rewrites push/pull ports.
+   * encode-packet / encode-stream: 1 makes Go encrypt with version 0.
+   */
   protocolVersion?: number;
+  /** encode-packet / encode-stream: EnableCompression. */
+  compress?: boolean;
+  /** encode-packet: the destination advertises PMax 5, so Go adds the CRC. */
+  crc?: boolean;
 }
 
 /** One answer line from `shoal-interop check`: Go's decoding, or its error. */

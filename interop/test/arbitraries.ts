@@ -1,6 +1,9 @@
 /** fast-check arbitraries for wire values within what Go memberlist can represent. */
 import fc from "fast-check";
 import {
+  encodeMessage,
+  encodePushPull,
+  encodeUserStreamMessage,
   type Message,
   MessageType,
   type NodeState,
@@ -91,3 +94,14 @@ export const anyPacketFraming = fc.record({
   key: fc.option(anyKey, { nil: null }),
   encryptionVersion: fc.constantFrom<0 | 1>(0, 1),
 });
+
+/** A complete plaintext stream message: push/pull, stream user message, or a ping, ack or err. */
+export const anyStreamMessage: fc.Arbitrary<Uint8Array> = fc.oneof(
+  anyPushPull.map(encodePushPull),
+  fc.uint8Array({ maxLength: 300 }).map(encodeUserStreamMessage),
+  anyMessage
+    .filter(
+      (m) => m.type === MessageType.Ping || m.type === MessageType.AckResp || m.type === MessageType.Err,
+    )
+    .map(encodeMessage),
+);

@@ -12,14 +12,18 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import {
   decodeMessage,
+  decodePacket,
   decodePushPull,
+  decodeStreamMessage,
   encodeCompound,
   encodeMessage,
   encodePacket,
   encodePushPull,
   encodeStreamMessage,
   encodeUserStreamMessage,
+  flattenMessage,
   MessageType,
+  streamFrameLength,
 } from "../../packages/memberlist/src/wire/index.ts";
 import { emptyAsNull, fromHex, messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
 import {
@@ -31,7 +35,13 @@ import {
   goVectors,
   type JsonFields,
 } from "../lib/go.ts";
-import { anyMessage, anyPacketFraming, anyPacketMessage, anyPushPull } from "./arbitraries.ts";
+import {
+  anyMessage,
+  anyPacketFraming,
+  anyPacketMessage,
+  anyPushPull,
+  anyStreamMessage,
+} from "./arbitraries.ts";
 import { checkGoVector } from "./go-vector-checks.ts";
 import { expectedPacketFields, expectedStreamFields, shoalCheckFor } from "./shoal-encodings.ts";
 
@@ -44,6 +54,16 @@ if (skip) console.warn(`\n*** interop/test/wire.test.ts SKIPPED: ${skip} ***\n`)
 const vectors: GoVector[] = skip ? [] : ((await goVectors())?.vectors ?? []);
 /** A fixed seed keeps the random cases reproducible; SHOAL_SEED explores others. */
 const seed = Number(process.env.SHOAL_SEED ?? 20261122);
+
+/** What shoal-interop needs to frame `inner` as Shoal did with framing `f`. */
+function goFraming(
+  inner: Uint8Array,
+  f: { compress: boolean; key: Uint8Array | null; encryptionVersion: 0 | 1 },
+) {
+  // Go picks encryption version 0 only when it speaks protocol version 1.
+  const protocolVersion = f.encryptionVersion === 0 ? 1 : 5;
+  return { hex: toHex(inner), keys: f.key ? [toHex(f.key)] : [], compress: f.compress, protocolVersion };
+}
 
 function assertGoDecoded(res: CheckResponse, expect: unknown, what: string): void {
   assert.ok(res.ok, `Go could not decode ${what}: ${res.error}`);
@@ -146,17 +166,8 @@ describe("Shoal → Go memberlist 0.2.2 (Go decodes Shoal's bytes)", { skip }, (
   });
 
   test("random stream messages: push/pull, user and ping, compressed and encrypted", async () => {
-    const streamMessage = fc.oneof(
-      anyPushPull.map(encodePushPull),
-      fc.uint8Array({ maxLength: 300 }).map(encodeUserStreamMessage),
-      anyMessage
-        .filter(
-          (m) => m.type === MessageType.Ping || m.type === MessageType.AckResp || m.type === MessageType.Err,
-        )
-        .map(encodeMessage),
-    );
     await fc.assert(
-      fc.asyncProperty(streamMessage, anyPacketFraming, async (inner, f) => {
+      fc.asyncProperty(anyStreamMessage, anyPacketFraming, async (inner, f) => {
         const bytes = encodeStreamMessage(inner, {
           compress: f.compress,
           key: f.key,
@@ -203,6 +214,51 @@ describe("Shoal → Go memberlist 0.2.2 (Go decodes Shoal's bytes)", { skip }, (
         assert.equal(toHex(encodePushPull(pp)), res.fields!.hex);
       }),
       { seed, numRuns: 60 },
+    );
+  });
+
+  test("random packets framed by Go's send path: Shoal unwraps them and frames them alike", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyPacketMessage, { minLength: 1, maxLength: 20 }),
+        anyPacketFraming,
+        async (msgs, f) => {
+          const inner = msgs.length === 1 ? encodeMessage(msgs[0]!) : encodeCompound(msgs.map(encodeMessage));
+          const res = await go.check({ kind: "encode-packet", crc: f.crc, ...goFraming(inner, f) });
+          assert.ok(res.ok, `Go could not frame a packet: ${res.error}`);
+          const goPacket = fromHex(res.fields!.hex as string);
+          const plain = decodePacket(goPacket, {
+            label: "",
+            keys: f.key ? [f.key] : [],
+            verifyIncoming: true,
+          });
+          assert.deepEqual(flattenMessage(plain).map(toHex), flattenMessage(inner).map(toHex));
+          const nonce = f.key ? { nonce: goPacket.subarray(1, 13) } : {};
+          assert.equal(toHex(encodePacket(inner, { ...f, label: "", ...nonce })), res.fields!.hex);
+        },
+      ),
+      { seed, numRuns: 150 },
+    );
+  });
+
+  test("random stream messages framed by Go's send path: Shoal unwraps them and frames them alike", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyStreamMessage, anyPacketFraming, async (inner, f) => {
+        const res = await go.check({ kind: "encode-stream", ...goFraming(inner, f) });
+        assert.ok(res.ok, `Go could not frame a stream message: ${res.error}`);
+        const goStream = fromHex(res.fields!.hex as string);
+        assert.equal(streamFrameLength(goStream), goStream.length);
+        const opened = decodeStreamMessage(goStream, {
+          label: "",
+          keys: f.key ? [f.key] : [],
+          verifyIncoming: true,
+        });
+        assert.equal(toHex(opened), toHex(inner));
+        // The encrypted envelope is [10][u32 length][vsn][nonce]...
+        const nonce = f.key ? { nonce: goStream.subarray(6, 18) } : {};
+        assert.equal(toHex(encodeStreamMessage(inner, { ...f, label: "", ...nonce })), res.fields!.hex);
+      }),
+      { seed, numRuns: 120 },
     );
   });
 

@@ -25,9 +25,12 @@ type checkRequest struct {
 	AD              string      `json:"ad"`
 	VerifyIncoming  *bool       `json:"verifyIncoming"`
 	ProtocolVersion uint8       `json:"protocolVersion"`
-	// For the encode-* kinds: what Go should encode.
-	Type   string `json:"type"`
-	Fields fields `json:"fields"`
+	// For the encode-* kinds: what Go should encode. encode-packet and
+	// encode-stream wrap `hex` with the real send paths, keys[0] as primary.
+	Type     string `json:"type"`
+	Fields   fields `json:"fields"`
+	Compress bool   `json:"compress"`
+	CRC      bool   `json:"crc"`
 }
 
 type checkResponse struct {
@@ -120,6 +123,22 @@ func decodeKind(req checkRequest) (interface{}, error) {
 	switch req.Kind {
 	case "encode-message":
 		out, err := encodeMessageFields(req.Type, req.Fields)
+		if err != nil {
+			return nil, err
+		}
+		return fields{"hex": hexs(out)}, nil
+	case "encode-packet", "encode-stream":
+		c, err := memberlist.NewShoalCodec(memberlist.ShoalCodecOptions{Compression: req.Compress, Keys: keys,
+			ProtocolVersion: req.ProtocolVersion, VerifyOutgoing: true})
+		if err != nil {
+			return nil, err
+		}
+		var out []byte
+		if req.Kind == "encode-packet" {
+			out, err = c.SendPacket(buf, req.CRC)
+		} else {
+			out, err = c.SendStream(buf)
+		}
 		if err != nil {
 			return nil, err
 		}
