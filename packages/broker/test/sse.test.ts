@@ -138,6 +138,21 @@ test("resume with Last-Event-ID gets exactly the missed events; too-old cursor g
   bogus.close();
 });
 
+test("a forgotten channel still answers an old cursor with reset", async () => {
+  const n = await node({ historyMaxAgeMs: 100 });
+  const c = await SseClient.open(n.base, "/channel/gone");
+  await waitFor(() => c.named("shoal-ready").length === 1, "ready");
+  await httpJson(n.base, "POST", "/channel/gone", { data: "1" });
+  await httpJson(n.base, "POST", "/channel/gone", { data: "2" });
+  await waitFor(() => c.named().length === 2, "events");
+  const cursor = c.named()[0]!.id!;
+  c.close();
+  await waitFor(() => n.broker.hub.channelCount === 0, "channel forgotten after its history expired", 10_000);
+  const late = await SseClient.open(n.base, "/channel/gone", { "Last-Event-ID": cursor });
+  await waitFor(() => late.named("reset").length === 1, "reset");
+  late.close();
+});
+
 test("resume with the cursor of the ready event misses nothing published in between", async () => {
   const n = await node();
   const c = await SseClient.open(n.base, "/channel/q");

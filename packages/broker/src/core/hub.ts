@@ -66,6 +66,9 @@ export interface PublishInput {
   userId?: string | undefined;
 }
 
+/** Most forgotten channels remembered for `reset` decisions. */
+const MAX_TOMBSTONES = 10_000;
+
 class Channel {
   readonly feeds = new Set<Feed>();
   constructor(
@@ -94,6 +97,8 @@ export class Hub implements SubscriberOwner {
   readonly applied: Vector = new Map();
 
   private readonly channels = new Map<string, Channel>();
+  /** Forgotten channels: what they had evicted and their heads (bounded, oldest dropped first). */
+  private readonly tombstones = new Map<string, { evicted: Vector; heads: Vector }>();
   private readonly feeds = new Map<string, Feed>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly byClient = new Map<string, Subscriber>();
@@ -296,8 +301,7 @@ export class Hub implements SubscriberOwner {
   private replay(channels: string[], cursor: Vector, clientId: string): { text: string; vector: Vector } {
     const histories: History[] = [];
     for (const name of [...channels, ALL_CHANNELS]) {
-      const ch = this.channels.get(name);
-      if (ch !== undefined) histories.push(ch.history);
+      histories.push(this.channel(name).history);
     }
     let text = "";
     if (histories.some((h) => h.hasGapFor(cursor))) text += resetEvent("history-exceeded", channels);
@@ -352,6 +356,12 @@ export class Hub implements SubscriberOwner {
     let ch = this.channels.get(name);
     if (ch === undefined) {
       ch = new Channel(name, new History(this.options.history));
+      const tombstone = this.tombstones.get(name);
+      if (tombstone !== undefined) {
+        this.tombstones.delete(name);
+        mergeInto(ch.history.evicted, tombstone.evicted);
+        mergeInto(ch.history.heads, tombstone.heads);
+      }
       this.channels.set(name, ch);
     }
     return ch;
@@ -361,13 +371,23 @@ export class Hub implements SubscriberOwner {
     for (const sub of this.subscribers) sub.writeShared(this.heartbeat);
   }
 
-  /** Expires old history and forgets channels with neither history nor subscribers. */
+  /**
+   * Expires old history and forgets channels with neither history nor subscribers. What a
+   * forgotten channel evicted is kept in a bounded tombstone, so a late resume still gets its
+   * `reset` instead of a silent gap.
+   */
   private sweep(): void {
     const now = this.now();
     for (const [name, ch] of this.channels) {
       ch.history.expire(now);
-      if (ch.history.size === 0 && ch.feeds.size === 0 && ch.history.evicted.size === 0)
-        this.channels.delete(name);
+      if (ch.history.size > 0 || ch.feeds.size > 0 || name === ALL_CHANNELS) continue;
+      this.channels.delete(name);
+      if (ch.history.evicted.size === 0) continue;
+      this.tombstones.set(name, { evicted: ch.history.evicted, heads: ch.history.heads });
+      if (this.tombstones.size > MAX_TOMBSTONES) {
+        const oldest = this.tombstones.keys().next().value;
+        if (oldest !== undefined) this.tombstones.delete(oldest);
+      }
     }
   }
 }

@@ -17,6 +17,8 @@ import { fromWire, type LinkMessage, REPLICATION_PATH, REPLICATION_PROTOCOL } fr
 
 /** Time a peer has to say hello after the upgrade. */
 const HELLO_TIMEOUT_MS = 10_000;
+/** Most inbound links at once: a few per peer is normal; more is someone misbehaving. */
+const MAX_INBOUND_LINKS = 256;
 
 export class InboundLinks {
   private readonly open = new Set<LinkConnection>();
@@ -39,6 +41,10 @@ export class InboundLinks {
     const url = req.url ?? "";
     if (url !== REPLICATION_PATH || String(req.headers.upgrade ?? "").toLowerCase() !== REPLICATION_PROTOCOL)
       return false;
+    if (this.open.size >= MAX_INBOUND_LINKS) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return true;
+    }
     let cipher: LinkCipher | null = null;
     let nonceHeader = "";
     if (this.secret !== null) {

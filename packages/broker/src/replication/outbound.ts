@@ -142,8 +142,10 @@ export class OutboundLink {
     if (msg.t === "welcome") {
       this.ready = true;
       this.backoffMs = 50;
-      this.acked = Math.max(this.acked, Math.min(msg.acked, this.hub.log.lastSeq));
-      this.sent = Math.min(msg.acked, this.hub.log.lastSeq);
+      // The peer's word is authoritative: after a restart it may know less than it once did.
+      this.acked = Math.min(msg.acked, this.hub.log.lastSeq);
+      this.sent = this.acked;
+      this.oldestUnackedAt = 0;
       this.settings.logger.debug("replication link up", { peer: this.peer.name, acked: msg.acked });
       this.pump();
     } else if (msg.t === "ack") {

@@ -77,6 +77,10 @@ export class Subscriber {
 
   private writeRaw(chunk: string | Buffer): void {
     if (this.closed) return;
+    if (this.socket.destroyed) {
+      this.finish();
+      return;
+    }
     if (this.queue !== null) {
       this.queue.push(chunk);
       this.queuedBytes += chunk.length;
