@@ -9,6 +9,7 @@
  * (+ decodeMessage / decodeCompound), push/pull through encodeStreamMessage, streamFrameLength,
  * decodeStreamMessage and decodePushPull. The Go side times the same cases with its own codec.
  */
+import { cpus, loadavg } from "node:os";
 import {
   decodeCompound,
   decodeMessage,
@@ -161,7 +162,13 @@ const shoal = runShoal();
 const go = await runGo();
 const goRates = typeof go === "string" ? undefined : go;
 
+const load = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(" ");
 console.log(`wire benchmark — messages/second, ${durationMs} ms per figure, Node ${process.version}`);
+console.log(
+  `${cpus().length} CPUs, load average ${load} (figures are wall-clock: a busy machine lowers both sides)`,
+);
 if (typeof go === "string") console.log(`note: Shoal figures only (${go})`);
 else console.log("Go: memberlist 0.2.2 codec (Debian), via interop shoal-interop bench");
 console.log("");

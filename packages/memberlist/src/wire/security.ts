@@ -52,7 +52,8 @@ export function encryptPayload(
   out[0] = vsn;
   out.set(nonce, versionSize);
   const cipher = createCipheriv(cipherName(key), key, nonce);
-  cipher.setAAD(ad);
+  // Empty additional data authenticates the same as none, and skipping the call is measurably cheaper.
+  if (ad.length > 0) cipher.setAAD(ad);
   let off = versionSize + nonceSize;
   let ct = cipher.update(plaintext);
   out.set(ct, off);
@@ -83,7 +84,7 @@ function tryOpen(key: Uint8Array, buf: Uint8Array, ad: Uint8Array): Uint8Array |
   const nonce = buf.subarray(versionSize, versionSize + nonceSize);
   const decipher = createDecipheriv(name, key, nonce);
   decipher.setAuthTag(buf.subarray(buf.length - tagSize));
-  decipher.setAAD(ad);
+  if (ad.length > 0) decipher.setAAD(ad);
   const first = decipher.update(buf.subarray(versionSize + nonceSize, buf.length - tagSize));
   try {
     const rest = decipher.final();
