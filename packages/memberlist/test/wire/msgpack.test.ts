@@ -133,6 +133,31 @@ describe("msgpack writing", () => {
   });
 });
 
+describe("byte outputs", () => {
+  it("are plain Uint8Arrays (never Buffers), small or pooled, and decoded bytes are copies", () => {
+    const big = encodeMessage({ type: MessageType.User, body: new Uint8Array(300).fill(1) });
+    const small = encodeMessage({ type: MessageType.NackResp, body: { seqNo: 1 } });
+    const ping = encodeMessage({ type: MessageType.Ping, body: { seqNo: 1, node: "x".repeat(80) } });
+    for (const b of [big, small, ping]) assert.equal(Object.getPrototypeOf(b), Uint8Array.prototype);
+    const input = Buffer.from(
+      encodeMessage({ type: MessageType.AckResp, body: { seqNo: 1, payload: ascii("abc") } }),
+    );
+    const m = decodeMessage(input);
+    assert.ok(m.type === MessageType.AckResp && m.body.payload);
+    const payload = m.body.payload!;
+    assert.equal(Object.getPrototypeOf(payload), Uint8Array.prototype);
+    input.fill(0);
+    assert.deepEqual(payload, ascii("abc"));
+  });
+
+  it("a writer grows from any starting capacity", () => {
+    const w = new ByteWriter(0);
+    for (let i = 0; i < 1000; i++) w.u8(i & 0xff);
+    assert.equal(w.finish().length, 1000);
+    assert.equal(w.finish()[999], 999 & 0xff);
+  });
+});
+
 describe("msgpack lenient decoding (what Go accepts)", () => {
   it("accepts every integer width and sign in range", () => {
     for (const n of [
