@@ -85,6 +85,24 @@ test("three CLI nodes: fan-out, targeted and all-channel, SIGKILL mid-stream, re
     }, `${p.name} sees the cluster`);
   }
 
+  await t.test("gossip encryption is really on: a node without the key cannot join", async () => {
+    const intruder = await spawnShoal("intruder", [
+      "--gossip.profile",
+      "local",
+      "--gossip.hosts",
+      `127.0.0.1:${a.gossipPort}`,
+    ]);
+    procs.push(intruder);
+    await waitFor(
+      () => intruder.logs.some((l) => l.msg === "join failed, retrying"),
+      "the join to fail",
+      20_000,
+    );
+    assert.equal((await status(a)).gossip.member_count, 3);
+    assert.equal((await status(intruder)).gossip.member_count, 1);
+    intruder.proc.kill("SIGKILL");
+  });
+
   await t.test("every subscriber gets every event once, in order per publishing node", async () => {
     const subs = await Promise.all(nodes.map((p) => SseClient.open(p.base, "/channel/fan")));
     await waitFor(() => subs.every((s) => s.named("shoal-ready").length === 1), "ready");

@@ -263,3 +263,30 @@ test("close() tells subscribers to reconnect with a jittered retry and ends stre
   n.server.closeAllConnections();
   await new Promise<void>((r) => n.server.close(() => r()));
 });
+
+test("embedding: handle() serves only the broker's routes, under an optional prefix", async () => {
+  const { createServer } = await import("node:http");
+  const { createBroker } = await import("../src/broker.ts");
+  const broker = createBroker({ prefix: "/sse" });
+  const server = createServer((req, res) => {
+    if (broker.handle(req, res)) return;
+    res.writeHead(200, { "Content-Type": "text/plain" });
+    res.end("host app");
+  });
+  broker.attach(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+  try {
+    assert.equal((await httpJson(base, "GET", "/other")).body, "host app");
+    assert.equal((await httpJson(base, "GET", "/channel/x")).body, "host app", "outside the prefix");
+    const sub = await SseClient.open(base, "/sse/channel/x");
+    await waitFor(() => sub.named("shoal-ready").length === 1, "ready");
+    assert.equal((await httpJson(base, "POST", "/sse/channel/x", { data: "embedded" })).status, 200);
+    await waitFor(() => sub.named().length === 1, "delivery");
+    sub.close();
+  } finally {
+    await broker.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
