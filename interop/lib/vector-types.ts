@@ -19,13 +19,15 @@ export type VectorKind =
   | "encrypt"
   | "packet"
   | "stream"
-  | "keyring";
+  | "keyring"
+  | "decode";
 
 /** One Go-produced test vector. Which optional members are present depends on `kind`. */
 export interface GoVector {
   name: string;
   kind: VectorKind;
-  /** Message type name (`ping`, `indirect-ping`, `ack`, ...) for kind "message". */
+  /** Message type name (`ping`, `indirect-ping`, `ack`, ...) for kind "message"; for kind "decode",
+   *  what the bytes are decoded as: "message" or "push-pull". */
   type?: string;
   fields?: JsonFields;
   /** The message a wrapper was applied to (compress, packet, stream), hex. */
@@ -49,6 +51,8 @@ export interface GoVector {
   hex: string;
   /** Go's encoding of the same input with nil and empty bytes swapped; memberlist treats both alike. */
   altHex?: string;
+  /** Kind "decode": malformed input Go refuses; a port must refuse it too. */
+  mustReject?: boolean;
   /** False when Go drew a random nonce: decrypt rather than compare bytes. */
   deterministic: boolean;
 }
@@ -68,7 +72,7 @@ export interface GoVectorFile {
 export interface CheckRequest {
   id?: string | number;
   kind:
-    | Exclude<VectorKind, "compound-decode" | "keyring">
+    | Exclude<VectorKind, "compound-decode" | "keyring" | "decode">
     | "encode-message"
     | "encode-push-pull"
     | "encode-packet"

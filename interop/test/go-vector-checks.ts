@@ -158,6 +158,18 @@ const checks: Record<GoVector["kind"], Check> = {
     });
     assertSameBytes(again, v);
   },
+  decode(v, bytes) {
+    const decoded = v.decoded as JsonFields;
+    const run = (): unknown =>
+      v.type === "push-pull"
+        ? { ...pushPullToJson(decodePushPull(bytes.subarray(1))), leftover: 0 }
+        : messageToJson(decodeMessage(bytes));
+    if (v.mustReject) {
+      assert.throws(run, ShoalError, `Go refused it: ${String(decoded.error)}`);
+      return;
+    }
+    assert.deepEqual(normalize(run()), normalize(decoded));
+  },
   keyring(v) {
     const steps = v.decoded as Array<{
       op: string;

@@ -131,6 +131,7 @@ export function shoalCheckFor(v: GoVector): ShoalCheck | null {
     case "crc":
     case "compound-decode":
     case "keyring":
+    case "decode":
       return null;
   }
 }

@@ -91,7 +91,8 @@ describe("Go memberlist 0.2.2 → Shoal (Go's vectors)", { skip }, () => {
     ]) {
       assert.ok(kinds.has(k as GoVector["kind"]), `no ${k} vectors`);
     }
-    for (const k of ["stream", "keyring", "compound-decode"]) assert.ok(kinds.has(k as GoVector["kind"]));
+    for (const k of ["stream", "keyring", "compound-decode", "decode"])
+      assert.ok(kinds.has(k as GoVector["kind"]));
     const types = new Set(vectors.filter((v) => v.kind === "message").map((v) => v.type));
     for (const t of ["ping", "indirect-ping", "ack", "nack", "err", "suspect", "alive", "dead", "user"]) {
       assert.ok(types.has(t), `no ${t} message vector`);

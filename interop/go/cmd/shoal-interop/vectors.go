@@ -40,6 +40,8 @@ type vector struct {
 	// AltHex is Go's encoding of the same input with nil and empty bytes swapped;
 	// memberlist treats both alike, so an encoder may produce either.
 	AltHex string `json:"altHex,omitempty"`
+	// MustReject marks malformed input (kind "decode") that Go refuses.
+	MustReject bool `json:"mustReject,omitempty"`
 	// Deterministic is false when Go used a random nonce: decrypt, don't compare bytes.
 	Deterministic bool `json:"deterministic"`
 }
@@ -444,6 +446,7 @@ func runVectors(w io.Writer) error {
 	all = append(all, encryptVectors()...)
 	all = append(all, streamVectors()...)
 	all = append(all, keyringVector())
+	all = append(all, oddVectors()...)
 	e := json.NewEncoder(w)
 	e.SetIndent("", " ")
 	return e.Encode(vectorFile{Generator: "shoal-interop against Debian hashicorp/memberlist 0.2.2", Vectors: all})
