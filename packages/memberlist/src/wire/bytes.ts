@@ -62,11 +62,13 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Appends one byte. */
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
+  /** Appends a big-endian uint16. */
   u16(v: number): void {
     this.ensure(2);
     const b = this.buf;
@@ -74,6 +76,7 @@ export class ByteWriter {
     b[this.pos++] = v;
   }
 
+  /** Appends a big-endian uint32. */
   u32(v: number): void {
     this.ensure(4);
     const b = this.buf;
@@ -83,6 +86,7 @@ export class ByteWriter {
     b[this.pos++] = v;
   }
 
+  /** Appends bytes. */
   bytes(src: Uint8Array): void {
     const n = src.length;
     this.ensure(n);

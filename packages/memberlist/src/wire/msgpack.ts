@@ -157,6 +157,7 @@ export class MsgpackReader {
     this.end = end;
   }
 
+  /** Bytes left before `end`. */
   get remaining(): number {
     return this.end - this.pos;
   }

@@ -6,7 +6,9 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ConfigError, SecurityError } from "../errors.ts";
 import { allocBytes } from "./bytes.ts";
 
+/** AES-GCM nonce bytes. */
 export const nonceSize = 12;
+/** AES-GCM tag bytes. */
 export const tagSize = 16;
 const blockSize = 16;
 const versionSize = 1;
@@ -25,17 +27,17 @@ export function encryptionOverhead(vsn: EncryptionVersion): number {
   return vsn === 0 ? versionSize + nonceSize + tagSize + blockSize : versionSize + nonceSize + tagSize;
 }
 
-function cipherName(key: Uint8Array): "aes-128-gcm" | "aes-192-gcm" | "aes-256-gcm" {
-  switch (key.length) {
-    case 16:
-      return "aes-128-gcm";
-    case 24:
-      return "aes-192-gcm";
-    case 32:
-      return "aes-256-gcm";
-    default:
-      throw new ConfigError(`encryption key must be 16, 24 or 32 bytes, not ${key.length}`);
-  }
+type GcmCipher = "aes-128-gcm" | "aes-192-gcm" | "aes-256-gcm";
+
+/** The AES-GCM variant for a key, or null for an invalid key size. */
+function gcmFor(key: Uint8Array): GcmCipher | null {
+  return key.length === 16
+    ? "aes-128-gcm"
+    : key.length === 24
+      ? "aes-192-gcm"
+      : key.length === 32
+        ? "aes-256-gcm"
+        : null;
 }
 
 /** Encrypts with the given 12-byte nonce (callers draw it from the runtime's randomness). */
@@ -51,7 +53,9 @@ export function encryptPayload(
   const out = allocBytes(encryptedLength(vsn, plaintext.length));
   out[0] = vsn;
   out.set(nonce, versionSize);
-  const cipher = createCipheriv(cipherName(key), key, nonce);
+  const name = gcmFor(key);
+  if (name === null) throw new ConfigError(`encryption key must be 16, 24 or 32 bytes, not ${key.length}`);
+  const cipher = createCipheriv(name, key, nonce);
   // Empty additional data authenticates the same as none, and skipping the call is measurably cheaper.
   if (ad.length > 0) cipher.setAAD(ad);
   let off = versionSize + nonceSize;
@@ -72,14 +76,7 @@ export function encryptPayload(
 }
 
 function tryOpen(key: Uint8Array, buf: Uint8Array, ad: Uint8Array): Uint8Array | null {
-  const name =
-    key.length === 16
-      ? "aes-128-gcm"
-      : key.length === 24
-        ? "aes-192-gcm"
-        : key.length === 32
-          ? "aes-256-gcm"
-          : null;
+  const name = gcmFor(key);
   if (name === null) return null;
   const nonce = buf.subarray(versionSize, versionSize + nonceSize);
   const decipher = createDecipheriv(name, key, nonce);

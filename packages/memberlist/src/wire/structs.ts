@@ -22,6 +22,7 @@ import { defineStruct } from "./schema.ts";
 
 const noBytes = (): Uint8Array => emptyBytes;
 
+/** Schema of `ping` (type 0): the probe. */
 export const pingSchema = defineStruct<Ping>(
   "ping",
   [
@@ -34,6 +35,7 @@ export const pingSchema = defineStruct<Ping>(
   () => ({ seqNo: 0, node: "", sourceAddr: noBytes(), sourcePort: 0, sourceNode: "" }),
 );
 
+/** Schema of `indirectPingReq` (type 1): ask a relay to probe a target. */
 export const indirectPingSchema = defineStruct<IndirectPingReq>(
   "indirectPingReq",
   [
@@ -58,6 +60,7 @@ export const indirectPingSchema = defineStruct<IndirectPingReq>(
   }),
 );
 
+/** Schema of `ackResp` (type 2). */
 export const ackRespSchema = defineStruct<AckResp>(
   "ackResp",
   [
@@ -67,18 +70,21 @@ export const ackRespSchema = defineStruct<AckResp>(
   () => ({ seqNo: 0, payload: null }),
 );
 
+/** Schema of `nackResp` (type 11). */
 export const nackRespSchema = defineStruct<NackResp>(
   "nackResp",
   [{ go: "SeqNo", prop: "seqNo", kind: "u32" }],
   () => ({ seqNo: 0 }),
 );
 
+/** Schema of `errResp` (type 13): a stream error reply. */
 export const errRespSchema = defineStruct<ErrResp>(
   "errResp",
   [{ go: "Error", prop: "error", kind: "string" }],
   () => ({ error: "" }),
 );
 
+/** Schema of `suspect` (type 3). */
 export const suspectSchema = defineStruct<Suspect>(
   "suspect",
   [
@@ -89,6 +95,7 @@ export const suspectSchema = defineStruct<Suspect>(
   () => ({ incarnation: 0, node: "", from: "" }),
 );
 
+/** Schema of `alive` (type 4). */
 export const aliveSchema = defineStruct<Alive>(
   "alive",
   [
@@ -102,6 +109,7 @@ export const aliveSchema = defineStruct<Alive>(
   () => ({ incarnation: 0, node: "", addr: noBytes(), port: 0, meta: noBytes(), vsn: noBytes() }),
 );
 
+/** Schema of `dead` (type 5); `From == Node` is a leave. */
 export const deadSchema = defineStruct<Dead>(
   "dead",
   [
@@ -112,6 +120,7 @@ export const deadSchema = defineStruct<Dead>(
   () => ({ incarnation: 0, node: "", from: "" }),
 );
 
+/** Schema of `pushPullHeader`: the start of a push/pull (type 6). */
 export const pushPullHeaderSchema = defineStruct<PushPullHeader>(
   "pushPullHeader",
   [
@@ -122,12 +131,14 @@ export const pushPullHeaderSchema = defineStruct<PushPullHeader>(
   () => ({ nodes: 0, userStateLen: 0, join: false }),
 );
 
+/** Schema of `userMsgHeader`: the start of a stream user message (type 8). */
 export const userMsgHeaderSchema = defineStruct<UserMsgHeader>(
   "userMsgHeader",
   [{ go: "UserMsgLen", prop: "userMsgLen", kind: "int" }],
   () => ({ userMsgLen: 0 }),
 );
 
+/** Schema of `pushNodeState`: one node in a push/pull. */
 export const pushNodeStateSchema = defineStruct<PushNodeState>(
   "pushNodeState",
   [
@@ -143,6 +154,7 @@ export const pushNodeStateSchema = defineStruct<PushNodeState>(
   () => ({ name: "", addr: noBytes(), port: 0, meta: noBytes(), incarnation: 0, state: 0, vsn: noBytes() }),
 );
 
+/** Schema of `compress` (type 9). */
 export const compressSchema = defineStruct<Compress>(
   "compress",
   [
