@@ -275,6 +275,45 @@ describe("hostile input yields only typed errors, within limits", () => {
     );
   });
 
+  it("deeply nested unknown values decode within the depth limit or fail typed", () => {
+    const nested = fc.array(fc.constantFrom(0x91, 0x81, 0xdc), { maxLength: 80 }).map((openers) => {
+      // Each opener wraps what follows: an array of one, or a map of one (key 0x00) → value.
+      const bytes: number[] = [];
+      for (const o of openers) {
+        if (o === 0x91) bytes.push(0x91);
+        else if (o === 0x81) bytes.push(0x81, 0x00);
+        else bytes.push(0xdc, 0x00, 0x01);
+      }
+      bytes.push(0xc0);
+      return Uint8Array.from(bytes);
+    });
+    fc.assert(
+      fc.property(nested, (value) => {
+        // ackResp with an unknown key "X" holding the nested value, then SeqNo 7.
+        const msg = Uint8Array.of(
+          MessageType.AckResp,
+          0x82,
+          0xa1,
+          0x58,
+          ...value,
+          0xa5,
+          0x53,
+          0x65,
+          0x71,
+          0x4e,
+          0x6f,
+          7,
+        );
+        onlyTypedErrors(() => {
+          const m = decodeMessage(msg);
+          assert.ok(m.type === MessageType.AckResp && m.body.seqNo === 7);
+        });
+        onlyTypedErrors(() => streamFrameLength(msg));
+      }),
+      { seed, numRuns: 200 },
+    );
+  });
+
   it("LZW: random codes never exceed the output limit", () => {
     fc.assert(
       fc.property(bytes(4000), fc.integer({ min: 0, max: 100_000 }), (b, limit) => {
