@@ -117,6 +117,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "1048576",
     help: "Bytes a subscriber may lag behind before it is disconnected (it can resume).",
   },
+  "sse.ready": {
+    env: "SHOAL_READY_EVENT",
+    type: "string",
+    default: "true",
+    help: "Open each stream with a `shoal-ready` event whose id is the starting cursor (true/false).",
+  },
   "http.body.limit": {
     env: "SHOAL_BODY_LIMIT",
     type: "string",
@@ -230,14 +236,24 @@ export function parseStartArgs(
     help: { type: "boolean", short: "h" },
   };
   for (const [name, spec] of Object.entries(FLAGS)) options[name] = { type: spec.type };
+  // pflag style `--bool-flag=false` (sse-cluster's CLI accepts it; parseArgs does not).
+  const boolOverrides = new Map<string, string>();
+  const args = argv.filter((arg) => {
+    const m = /^--([^=]+)=(.*)$/.exec(arg);
+    if (m === null || FLAGS[m[1]!]?.type !== "boolean") return true;
+    boolOverrides.set(m[1]!, m[2]!);
+    return false;
+  });
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
   } catch (err) {
     throw new BrokerConfigError((err as Error).message);
   }
   if (parsed.values.help === true) return { help: true };
   const get = (name: string): string => {
+    const override = boolOverrides.get(name);
+    if (override !== undefined) return override;
     const flag = parsed.values[name];
     if (flag !== undefined) return String(flag);
     const spec = FLAGS[name]!;
@@ -288,6 +304,7 @@ export function parseStartArgs(
     bufferBytes: parseInteger("sse.buffer", get("sse.buffer"), 1024, 2 ** 31),
     maxBodyBytes: parseInteger("http.body.limit", get("http.body.limit"), 16, 2 ** 31),
     shutdownTimeoutMs: parseDuration("shutdown.timeout", get("shutdown.timeout")),
+    readyEvent: parseBool("sse.ready", get("sse.ready")),
     auth,
   };
   return { config, logLevel };

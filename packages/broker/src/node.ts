@@ -36,6 +36,8 @@ export interface NodeConfig {
   maxBodyBytes: number;
   /** Bound on the whole graceful stop, ms. */
   shutdownTimeoutMs: number;
+  /** Open streams with a `shoal-ready` event carrying the starting cursor. */
+  readyEvent: boolean;
   auth: AuthOptions | null;
 }
 
@@ -102,8 +104,15 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     auth: config.auth,
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
+    readyEvent: config.readyEvent,
     logger,
   });
+  membership.onChange((change) =>
+    logger.info(change.type === "join" ? "peer joined" : "peer left", {
+      peer: change.peer.name,
+      httpAddr: change.peer.httpAddr,
+    }),
+  );
   holder.broker = broker;
   broker.attach(server);
   const gossipPort = membership.ml.config.bindPort;
