@@ -2,7 +2,7 @@
  * The UDP packet pipeline (memberlist-wire.md §2.1, §2.2): what the engine calls for every datagram it
  * sends or receives, and the recursive expansion of compound and compressed messages (§4.6).
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { DecodeError, SecurityError } from "../errors.ts";
 import { decodeCompound } from "./compound.ts";
 import { compressMessage, decompressMessage } from "./compress.ts";
@@ -36,7 +36,7 @@ export function encodePacket(msg: Uint8Array, opts: PacketEncodeOptions): Uint8A
   }
   if (opts.crc) buf = addCrc(buf);
   if (opts.key) {
-    const nonce = opts.nonce ?? randomBytes(nonceSize);
+    const nonce = opts.nonce ?? randomFillSync(new Uint8Array(nonceSize));
     buf = encryptPayload(opts.encryptionVersion, opts.key, buf, labelBytes(opts.label), nonce);
   }
   return addLabelHeader(buf, opts.label);

@@ -3,7 +3,7 @@
  * encrypted envelope `[10][u32 L][vsn nonce ciphertext tag]`, and framing of messages that carry no
  * length prefix of their own.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { DecodeError, EncodeError, SecurityError } from "../errors.ts";
 import { allocBytes, ByteWriter, copyBytes } from "./bytes.ts";
 import { compressMessage, decompressMessage } from "./compress.ts";
@@ -111,7 +111,7 @@ export function encodeStreamMessage(msg: Uint8Array, opts: StreamEncodeOptions):
     ad[3] = len >>> 8;
     ad[4] = len;
     ad.set(label, encryptHeaderSize);
-    const nonce = opts.nonce ?? randomBytes(nonceSize);
+    const nonce = opts.nonce ?? randomFillSync(new Uint8Array(nonceSize));
     const sealed = encryptPayload(opts.encryptionVersion, opts.key, buf, ad, nonce);
     buf = allocBytes(encryptHeaderSize + sealed.length);
     buf.set(ad.subarray(0, encryptHeaderSize));
