@@ -88,18 +88,15 @@ if (!bins) {
 console.log(
   `bench:cluster — local preset, loopback, idle window ${idleSeconds} s, ${new Date().toISOString()}`,
 );
-const rows: string[] = [];
 for (const n of sizes) {
   const go = await runOne("go", n, bins.gonode);
   const ts = await runOne("shoal", n, bins.gonode);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "n/a");
-  rows.push(
+  const rows = [
     `| ${n} | converge | ${ts.convergeMs.toFixed(0)} ms | ${go.convergeMs.toFixed(0)} ms | ${ratio(ts.convergeMs, go.convergeMs)} |`,
     `| ${n} | detect (all survivors) | ${ts.detectMs.toFixed(0)} ms | ${go.detectMs.toFixed(0)} ms | ${ratio(ts.detectMs, go.detectMs)} |`,
     `| ${n} | idle CPU per node | ${ts.idleCpuMsPerSec.toFixed(2)} ms/s | ${go.idleCpuMsPerSec.toFixed(2)} ms/s | ${ratio(ts.idleCpuMsPerSec, go.idleCpuMsPerSec)} |`,
     `| ${n} | RSS per node | ${ts.rssMb.toFixed(1)} MB | ${go.rssMb.toFixed(1)} MB | ${ratio(ts.rssMb, go.rssMb)} |`,
-  );
-  console.log(`N=${n} done`);
+  ];
+  for (const r of rows) console.log(r);
 }
-console.log("\n| N | measure | Shoal | Go 0.2.2 | Shoal/Go |\n|---|---|---|---|---|");
-for (const r of rows) console.log(r);

@@ -65,6 +65,13 @@ export class ClusterNode {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
     this.exitPromise = new Promise((resolve) => {
+      // A failed spawn emits 'error' and never 'exit'.
+      proc.on("error", (err) => {
+        this.stderr += `\nspawn failed: ${err.message}`;
+        this.exited = true;
+        for (const w of this.waiters) w();
+        resolve();
+      });
       proc.on("exit", () => {
         this.exited = true;
         for (const w of this.waiters) w();
