@@ -55,6 +55,7 @@ async function serverRole(): Promise<void> {
   server.requestTimeout = 0;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
+  process.on("SIGINT", () => process.exit(0)); // lets --cpu-prof write its profile
   process.send!({ type: "listening", port });
   process.on("message", (msg: ServerCommand) => {
     if (msg.cmd === "start") {
@@ -131,7 +132,13 @@ class Server {
   }
   static async spawn(): Promise<Server> {
     const child = fork(fileURLToPath(import.meta.url), ["--role=server"], {
-      execArgv: ["--conditions=development", "--import", "tsx", "--expose-gc"],
+      execArgv: [
+        "--conditions=development",
+        "--import",
+        "tsx",
+        "--expose-gc",
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const s = new Server(child);
@@ -148,7 +155,7 @@ class Server {
     return p;
   }
   stop(): void {
-    this.child.kill("SIGKILL");
+    this.child.kill(process.env.BENCH_CPU_PROF ? "SIGINT" : "SIGKILL");
   }
 }
 
@@ -388,7 +395,7 @@ async function clientRole(): Promise<void> {
   if (only.includes("a")) await singleNode("1 node, max rate", 1000, quick ? 100 : 300, 70, false);
   if (only.includes("b")) await singleNode("1 node, 10k subscribers", 10_000, quick ? 10 : 30, 6, true);
   if (only.includes("c")) await singleNode("1 node, 10 ev/s", 1000, quick ? 30 : 100, 10, false);
-  if (only.includes("d")) await threeNodes(20, 1000, quick ? 2 : 5);
+  if (only.includes("d")) await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5);
   console.table(rows);
 }
 
