@@ -1,0 +1,226 @@
+/**
+ * The simulator's command line: runs one scenario and prints a table.
+ *
+ *   npm run sim -- <scenario> [--nodes N] [--loss p] [--seed s] [--seeds k] [--duration s]
+ *                  [--preset lan|wan|local] [--news join|update] [--compress true|false]
+ *                  [--encode true|false]
+ *
+ * Scenarios: dissemination, detection, cost (real Memberlist nodes), toy (the machinery alone).
+ * Every failure prints its seed and the command that replays it.
+ */
+import { parseArgs } from "node:util";
+import type { MemberlistConfig } from "../packages/memberlist/src/index.ts";
+import type { Preset } from "./src/memberlist-cluster.ts";
+import { parseSeed, SimFailure } from "./src/replay.ts";
+import type { ScenarioOptions } from "./src/scenarios/common.ts";
+import { runCost } from "./src/scenarios/cost.ts";
+import { runDetection } from "./src/scenarios/detection.ts";
+import { type News, runDissemination } from "./src/scenarios/dissemination.ts";
+import { runToy } from "./src/scenarios/toy.ts";
+import { num, secs, textTable } from "./src/table.ts";
+
+const USAGE = `usage: npm run sim -- <dissemination|detection|cost|toy> [--nodes N] [--loss p] [--seed s]
+       [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
+       [--compress true|false] [--encode true|false] [--lag-awareness true|false]`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function bool(name: string, v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v === "true") return true;
+  if (v === "false") return false;
+  return fail(`--${name} must be true or false`);
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) fail(`--${name} must be a positive integer`);
+  return n;
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    nodes: { type: "string" },
+    loss: { type: "string" },
+    seed: { type: "string" },
+    seeds: { type: "string" },
+    duration: { type: "string" },
+    preset: { type: "string" },
+    news: { type: "string" },
+    compress: { type: "string" },
+    encode: { type: "string" },
+    "lag-awareness": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+
+if (values.help === true) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const scenario = positionals[0] ?? fail("missing scenario");
+const nodes = positiveInt("nodes", values.nodes, 100);
+const loss = values.loss === undefined ? 0 : Number(values.loss);
+if (!(loss >= 0 && loss <= 1)) fail("--loss must be in [0, 1]");
+const seed =
+  values.seed === undefined ? 1 : (parseSeed(values.seed) ?? fail("--seed must be an integer >= 0"));
+const seeds = positiveInt("seeds", values.seeds, 1);
+const preset = (values.preset ?? "lan") as Preset;
+if (!["lan", "wan", "local"].includes(preset)) fail("--preset must be lan, wan or local");
+const news = (values.news ?? "join") as News;
+if (news !== "join" && news !== "update") fail("--news must be join or update");
+const compress = bool("compress", values.compress, true);
+if (!bool("encode", values.encode, true)) {
+  fail(
+    "--encode false needs an engine switch that skips the wire encoding, which the engine does not have yet; " +
+      "--compress false removes the largest part of the encoding cost",
+  );
+}
+const config: Partial<MemberlistConfig> = {
+  lagAwareness: bool("lag-awareness", values["lag-awareness"], false),
+};
+
+/** The command that replays one seed of this invocation. */
+function replayFor(s: number): string {
+  const args = process.argv.slice(2).filter((_, i, a) => a[i - 1] !== "--seed" && a[i - 1] !== "--seeds");
+  const cleaned = args.filter((a) => a !== "--seed" && a !== "--seeds");
+  return `npm run sim -- ${[...cleaned, "--seed", String(s)].join(" ")}`;
+}
+
+function options(s: number): ScenarioOptions {
+  return { nodes, loss, seed: s, preset, compress, config, replayCommand: replayFor(s) };
+}
+
+process.on("unhandledRejection", (err) => {
+  process.stderr.write(`unhandled rejection: ${String(err)}\nreplay: ${replayFor(seed)}\n`);
+  process.exit(1);
+});
+
+try {
+  const rows: (string | number)[][] = [];
+  if (scenario === "dissemination") {
+    for (let s = seed; s < seed + seeds; s++) {
+      const r = await runDissemination(options(s), news);
+      rows.push([
+        r.nodes,
+        `${r.loss * 100}%`,
+        r.seed,
+        r.news,
+        secs(r.t99),
+        secs(r.t9999),
+        secs(r.t100),
+        `${r.heard}/${r.others}`,
+        secs(r.model99),
+        secs(r.model9999),
+        num(r.wallSeconds),
+      ]);
+    }
+    console.log(
+      textTable(
+        [
+          "nodes",
+          "loss",
+          "seed",
+          "news",
+          "99% s",
+          "99.99% s",
+          "100% s",
+          "heard",
+          "model 99%",
+          "model 99.99%",
+          "wall s",
+        ],
+        rows,
+      ),
+    );
+  } else if (scenario === "detection") {
+    for (let s = seed; s < seed + seeds; s++) {
+      const r = await runDetection(options(s));
+      rows.push([
+        r.nodes,
+        `${r.loss * 100}%`,
+        r.seed,
+        secs(r.firstSuspect),
+        num(r.firstSuspect / r.probeIntervalMs, 2),
+        secs(r.firstDead),
+        secs(r.allDead),
+        `${r.deadHeard}/${r.survivors}`,
+        r.falseSuspicions,
+        num(r.swimFirstProbeMs / r.probeIntervalMs, 2),
+        `${secs(r.suspicionMinMs)}-${secs(r.suspicionMaxMs)}`,
+        num(r.wallSeconds),
+      ]);
+    }
+    console.log(
+      textTable(
+        [
+          "nodes",
+          "loss",
+          "seed",
+          "suspect s",
+          "in probes",
+          "1st dead s",
+          "all dead s",
+          "dead at",
+          "false susp",
+          "SWIM probes",
+          "susp. timeout s",
+          "wall s",
+        ],
+        rows,
+      ),
+    );
+  } else if (scenario === "cost") {
+    const window = values.duration === undefined ? 30_000 : Number(values.duration) * 1000;
+    for (let s = seed; s < seed + seeds; s++) {
+      const r = await runCost(options(s), window);
+      rows.push([
+        r.nodes,
+        `${r.loss * 100}%`,
+        r.seed,
+        num(r.packetsPerSec, 2),
+        num(r.bytesPerSec, 0),
+        num(r.streamsPerSec, 3),
+        r.windowSeconds,
+        num(r.wallSeconds),
+      ]);
+    }
+    console.log(
+      textTable(["nodes", "loss", "seed", "packets/s", "bytes/s", "streams/s", "window s", "wall s"], rows),
+    );
+  } else if (scenario === "toy") {
+    const duration = values.duration === undefined ? 120 : Number(values.duration);
+    const r = await runToy({ nodes, seconds: duration, seed, loss, replayCommand: replayFor(seed) });
+    console.log(
+      textTable(
+        ["nodes", "virtual s", "wall s", "events", "events/wall s", "trace"],
+        [
+          [
+            r.nodes,
+            r.virtualSeconds,
+            num(r.wallSeconds, 2),
+            r.events,
+            Math.round(r.eventsPerWallSecond),
+            r.trace,
+          ],
+        ],
+      ),
+    );
+  } else {
+    fail(`unknown scenario ${scenario}`);
+  }
+} catch (err) {
+  if (err instanceof SimFailure) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(
+      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nreplay: ${replayFor(seed)}\n`,
+    );
+  }
+  process.exit(1);
+}
