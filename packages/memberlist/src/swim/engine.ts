@@ -132,8 +132,14 @@ export class Engine {
     return this.allowed.check(host, isIPv4(host) ? "ipv4" : "ipv6");
   }
 
-  /** [PMin, PMax, PCur, DMin, DMax, DCur] of this node. */
-  buildVsn(): Uint8Array {
+  /** [PMin, PMax, PCur, DMin, DMax, DCur] of this node; never mutated, so records may share it. */
+  get localVsn(): Uint8Array {
+    this.vsnCache ??= this.buildVsn();
+    return this.vsnCache;
+  }
+  private vsnCache: Uint8Array | undefined;
+
+  private buildVsn(): Uint8Array {
     const c = this.config;
     return Uint8Array.of(
       ProtocolVersionMin,

@@ -16,10 +16,28 @@ import { shuffle } from "./random.ts";
 import { Suspicion } from "./suspicion.ts";
 
 const unknownVsn = new Uint8Array(6);
+const noMeta = new Uint8Array(0);
+
+/**
+ * What a record keeps of received bytes. The decoder already hands us fresh copies, so no copy is made;
+ * the common cases (our own version vector, no metadata) share one array per engine, which matters when
+ * the simulator holds millions of records.
+ */
+function keepVsn(e: Engine, vsn: Uint8Array): Uint8Array {
+  if (vsn.length < 6) return unknownVsn;
+  const mine = e.localVsn;
+  if (vsn.length === 6 && bytesEqual(vsn, mine)) return mine;
+  return vsn.length === 6 ? vsn : vsn.slice(0, 6);
+}
+
+function keepMeta(meta: Uint8Array): Uint8Array {
+  return meta.length === 0 ? noMeta : meta;
+}
 
 /** Marks ourselves alive with a fresh incarnation and our current metadata, and gossips it. */
 export function setAlive(e: Engine, notify: (() => void) | null = null): void {
-  const meta = e.config.delegate?.nodeMeta?.(MetaMaxSize) ?? new Uint8Array(0);
+  // Copied: the delegate may reuse its buffer.
+  const meta = (e.config.delegate?.nodeMeta?.(MetaMaxSize) ?? noMeta).slice();
   if (meta.length > MetaMaxSize) {
     throw new ConfigError(`node metadata is ${meta.length} bytes; the limit is ${MetaMaxSize}`);
   }
@@ -29,7 +47,7 @@ export function setAlive(e: Engine, notify: (() => void) | null = null): void {
     addr: e.advertise.addrBytes,
     port: e.advertise.port,
     meta,
-    vsn: e.buildVsn(),
+    vsn: e.localVsn,
   };
   aliveNode(e, a, notify, true);
 }
@@ -69,14 +87,14 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
     }
     state = {
       name: a.node,
-      addr: a.addr.slice(),
+      addr: a.addr,
       host: safeIp(a.addr),
       port: a.port,
-      meta: a.meta.slice(),
+      meta: keepMeta(a.meta),
       incarnation: 0,
       state: NodeState.Dead,
       stateChange: e.runtime.now(),
-      vsn: a.vsn.length >= 6 ? a.vsn.slice(0, 6) : unknownVsn,
+      vsn: keepVsn(e, a.vsn),
     };
     // Insert at a random position so that probe order differs between members.
     e.nodeMap.set(a.node, state);
@@ -130,11 +148,11 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
     e.log.warn("refuting an alive message about us", { incarnation: a.incarnation });
   } else {
     encodeAndBroadcast(e, a.node, { type: MessageType.Alive, body: a }, notify);
-    if (a.vsn.length >= 6) state.vsn = a.vsn.slice(0, 6);
+    if (a.vsn.length >= 6) state.vsn = keepVsn(e, a.vsn);
     state.incarnation = a.incarnation;
-    state.meta = a.meta.slice();
+    state.meta = keepMeta(a.meta);
     if (updatesNode || !bytesEqual(state.addr, a.addr)) {
-      state.addr = a.addr.slice();
+      state.addr = a.addr;
       state.host = safeIp(a.addr);
     }
     state.port = a.port;
@@ -228,7 +246,7 @@ export function refute(e: Engine, me: NodeRecord, accusedInc: number): void {
     addr: me.addr,
     port: me.port,
     meta: me.meta,
-    vsn: e.buildVsn(),
+    vsn: e.localVsn,
   };
   // Named by our own name (Go uses our IP string): the refutation then replaces any stale rumour about us.
   encodeAndBroadcast(e, me.name, { type: MessageType.Alive, body: a });
