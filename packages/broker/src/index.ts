@@ -19,6 +19,14 @@ export type { PublishInput } from "./core/hub.ts";
 export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
 export type { CorsOptions } from "./http/cors.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
+export {
+  type BrokerMeta,
+  decodeMeta,
+  encodeMeta,
+  MemberlistMembership,
+  type MemberlistMembershipOptions,
+} from "./membership/memberlist-adapter.ts";
 export type { Membership, MembershipStatus, Peer, PeerChange } from "./membership/membership.ts";
 export { StaticCluster, StaticMembership } from "./membership/static.ts";
+export { type NodeConfig, type ShoalNode, startShoalNode } from "./node.ts";
 export { comment, frameBody, jitteredRetry, STREAM_HEADERS } from "./sse/frame.ts";
