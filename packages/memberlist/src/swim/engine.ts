@@ -41,6 +41,8 @@ export interface Advertise {
   addrBytes: Uint8Array;
 }
 
+const noKeys: readonly Uint8Array[] = [];
+
 export class Engine {
   readonly awareness: Awareness;
   readonly broadcasts: TransmitLimitedQueue;
@@ -188,8 +190,8 @@ export class Engine {
   }
 
   /** Keys to try on incoming traffic (empty when encryption is off). */
-  receiveKeys(): Uint8Array[] {
-    return this.encryptionEnabled() ? this.keyring!.getKeys() : [];
+  receiveKeys(): readonly Uint8Array[] {
+    return this.encryptionEnabled() ? this.keyring!.keysView() : noKeys;
   }
 
   /** Registers a wait for the ack to `seq`; the handler is removed on ack or after `timeoutMs`. */

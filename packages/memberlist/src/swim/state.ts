@@ -311,9 +311,13 @@ export function mergeRemoteState(
       case NodeState.Left:
         deadNode(e, { incarnation: r.incarnation, node: r.name, from: r.name });
         break;
-      default:
+      case NodeState.Dead:
+      case NodeState.Suspect:
         // A remote "dead" is only a suspicion here: we let our own probes decide.
         suspectNode(e, { incarnation: r.incarnation, node: r.name, from: e.config.name });
+        break;
+      default:
+      // An unknown state is ignored, as Go does.
     }
   }
   if (userState !== null && e.config.delegate?.mergeRemoteState) {
