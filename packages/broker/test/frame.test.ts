@@ -96,3 +96,31 @@ test("history expires by age", () => {
   assert.equal(h.size, 2);
   assert.equal(h.evicted.get("o"), 1);
 });
+
+test("history is also bounded by payload bytes", () => {
+  const h = new History({ maxEvents: 100, maxAgeMs: 1e9, maxBytes: 10 });
+  for (let i = 1; i <= 5; i++) h.append({ origin: "o", seq: i, time: 0, channel: "c", data: "abcd" });
+  assert.equal(h.size, 2);
+  assert.equal(h.evicted.get("o"), 3);
+});
+
+test("the origin log keeps the newest events within its bounds", async () => {
+  const { OriginLog } = await import("../src/core/origin-log.ts");
+  const log = new OriginLog(3, 1e9);
+  for (let i = 1; i <= 5000; i++) log.append({ origin: "o", seq: i, time: 0, channel: "c", data: "x" });
+  assert.equal(log.firstSeq, 4998);
+  assert.deepEqual(
+    log.after(0, 10).map((e) => e.seq),
+    [4998, 4999, 5000],
+  );
+  assert.deepEqual(
+    log.after(4998, 10).map((e) => e.seq),
+    [4999, 5000],
+  );
+  const small = new OriginLog(100, 5);
+  for (let i = 1; i <= 4; i++) small.append({ origin: "o", seq: i, time: 0, channel: "c", data: "abc" });
+  assert.deepEqual(
+    small.after(0, 10).map((e) => e.seq),
+    [4],
+  );
+});

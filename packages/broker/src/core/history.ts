@@ -13,6 +13,8 @@ export interface HistoryLimits {
   maxEvents: number;
   /** Oldest event kept, in ms. */
   maxAgeMs: number;
+  /** Most payload bytes kept per channel (default 8 MiB): big events must not make it unbounded. */
+  maxBytes?: number;
 }
 
 export class History {
@@ -20,6 +22,8 @@ export class History {
   private ring: (BrokerEvent | undefined)[];
   private head = 0;
   private count = 0;
+  private bytes = 0;
+  private readonly maxBytes: number;
   /** origin -> highest seq evicted (so cursors below it have a gap). */
   readonly evicted: Vector = new Map();
   /** origin -> highest seq ever appended. */
@@ -27,6 +31,7 @@ export class History {
 
   constructor(private readonly limits: HistoryLimits) {
     this.ring = new Array(Math.min(Math.max(1, limits.maxEvents), 1024));
+    this.maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
   }
 
   get size(): number {
@@ -41,9 +46,11 @@ export class History {
       return;
     }
     if (this.count === this.limits.maxEvents) this.evictOldest();
+    while (this.count > 0 && this.bytes + ev.data.length > this.maxBytes) this.evictOldest();
     if (this.count === this.ring.length) this.grow();
     this.ring[(this.head + this.count) % this.ring.length] = ev;
     this.count++;
+    this.bytes += ev.data.length;
     this.heads.set(ev.origin, ev.seq);
   }
 
@@ -78,7 +85,10 @@ export class History {
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) % this.ring.length;
     this.count--;
-    if (ev !== undefined) this.noteEvicted(ev);
+    if (ev !== undefined) {
+      this.bytes -= ev.data.length;
+      this.noteEvicted(ev);
+    }
   }
 
   private noteEvicted(ev: BrokerEvent): void {

@@ -25,8 +25,9 @@ export interface HubOptions {
   /** Reconnect delay suggested to clients, ms, and its jitter fraction. */
   retryMs: number;
   retryJitter: number;
-  /** Own events kept for peers that are behind (replication outbox). */
+  /** Own events kept for peers that are behind (replication outbox), by count and bytes. */
   outboxEvents: number;
+  outboxBytes?: number;
   /** Send a `shoal-ready` event carrying the cursor when a stream opens. */
   readyEvent: boolean;
   /** Clock, ms since the epoch (injectable for tests). */
@@ -114,7 +115,7 @@ export class Hub implements SubscriberOwner {
   constructor(private readonly options: HubOptions) {
     this.origin = randomBytes(6).toString("base64url");
     this.now = options.now ?? Date.now;
-    this.log = new OriginLog(options.outboxEvents);
+    this.log = new OriginLog(options.outboxEvents, options.outboxBytes ?? 64 * 1024 * 1024);
     if (options.heartbeatMs > 0) {
       this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatMs);
       this.heartbeatTimer.unref();
@@ -217,6 +218,7 @@ export class Hub implements SubscriberOwner {
       );
     }
     sub.write(head);
+    if (sub.closed) return sub; // the client went away meanwhile; onClosed has cleaned up
     sub.batchFrom = feed.pendingCount;
     feed.subscribers.add(sub);
     return sub;

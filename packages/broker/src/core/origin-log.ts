@@ -1,6 +1,6 @@
 /**
- * The events this broker run accepted, in seq order, bounded. It is the outbox of every
- * replication link: a link only remembers how far its peer has acknowledged.
+ * The events this broker run accepted, in seq order, bounded by count and payload bytes. It is
+ * the outbox of every replication link: a link only remembers how far its peer acknowledged.
  */
 import type { BrokerEvent } from "./event.ts";
 
@@ -8,8 +8,15 @@ export class OriginLog {
   private events: BrokerEvent[] = [];
   /** Index of the first live element of `events` (compacted lazily). */
   private start = 0;
+  /** Payload bytes held (data lengths, an estimate of memory). */
+  private bytes = 0;
+  /** Seq of the newest event (0 when none ever). */
+  lastSeq = 0;
 
-  constructor(private readonly maxEvents: number) {}
+  constructor(
+    private readonly maxEvents: number,
+    private readonly maxBytes: number,
+  ) {}
 
   /** Seq of the oldest event still kept (lastSeq + 1 when empty). */
   get firstSeq(): number {
@@ -17,13 +24,18 @@ export class OriginLog {
     return ev === undefined ? this.lastSeq + 1 : ev.seq;
   }
 
-  /** Seq of the newest event (0 when none ever). */
-  lastSeq = 0;
-
   append(ev: BrokerEvent): void {
     this.events.push(ev);
     this.lastSeq = ev.seq;
-    if (this.events.length - this.start > this.maxEvents) this.start++;
+    this.bytes += ev.data.length;
+    // Drop the oldest while over a bound (always keeping the newest).
+    while (
+      this.events.length - this.start > 1 &&
+      (this.events.length - this.start > this.maxEvents || this.bytes > this.maxBytes)
+    ) {
+      this.bytes -= this.events[this.start]!.data.length;
+      this.start++;
+    }
     if (this.start > 1024 && this.start * 2 > this.events.length) {
       this.events = this.events.slice(this.start);
       this.start = 0;
