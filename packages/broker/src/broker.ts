@@ -30,6 +30,8 @@ export interface BrokerOptions {
   /** Per-channel history bounds. */
   historyMaxEvents?: number;
   historyMaxAgeMs?: number;
+  /** Most payload bytes kept per channel (default 8 MiB). */
+  historyMaxBytes?: number;
   /** Bytes a subscriber may have pending before it is disconnected (default 1 MiB). */
   maxBufferBytes?: number;
   /** Heartbeat comment interval (default 15 s; 0 = none). */
@@ -102,7 +104,11 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const membership =
     options.membership ?? new StaticCluster().join(`shoal-${randomBytes(4).toString("hex")}`, "");
   const hub = new Hub({
-    history: { maxEvents: options.historyMaxEvents ?? 1000, maxAgeMs: options.historyMaxAgeMs ?? 5 * 60_000 },
+    history: {
+      maxEvents: options.historyMaxEvents ?? 1000,
+      maxAgeMs: options.historyMaxAgeMs ?? 5 * 60_000,
+      maxBytes: options.historyMaxBytes ?? 8 * 1024 * 1024,
+    },
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     retryMs: options.retryMs ?? 2_000,

@@ -99,6 +99,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "5m",
     help: "Oldest event kept for resume (e.g. 30s, 5m).",
   },
+  "history.bytes": {
+    env: "SHOAL_HISTORY_BYTES",
+    type: "string",
+    default: "8388608",
+    help: "Most payload bytes kept per channel for resume.",
+  },
   "sse.heartbeat": {
     env: "SHOAL_HEARTBEAT",
     type: "string",
@@ -299,6 +305,7 @@ export function parseStartArgs(
     httpClientTimeoutMs: parseDuration("http.client.timeout", get("http.client.timeout")),
     historySize: parseInteger("history.size", get("history.size"), 0, 10_000_000),
     historyAgeMs: parseDuration("history.age", get("history.age")),
+    historyBytes: parseInteger("history.bytes", get("history.bytes"), 0, 2 ** 40),
     heartbeatMs: parseDuration("sse.heartbeat", get("sse.heartbeat")),
     retryMs: parseDuration("sse.retry", get("sse.retry")),
     bufferBytes: parseInteger("sse.buffer", get("sse.buffer"), 1024, 2 ** 31),

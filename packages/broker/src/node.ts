@@ -30,6 +30,7 @@ export interface NodeConfig {
   httpClientTimeoutMs: number;
   historySize: number;
   historyAgeMs: number;
+  historyBytes: number;
   heartbeatMs: number;
   retryMs: number;
   bufferBytes: number;
@@ -96,6 +97,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     membership,
     historyMaxEvents: config.historySize,
     historyMaxAgeMs: config.historyAgeMs,
+    historyMaxBytes: config.historyBytes,
     heartbeatMs: config.heartbeatMs,
     retryMs: config.retryMs,
     maxBufferBytes: config.bufferBytes,
