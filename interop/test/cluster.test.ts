@@ -3,22 +3,15 @@
  * process, must behave as one cluster in both directions.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { ClusterNode, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
-import { buildInteropBinaries, goAvailable } from "../lib/go.ts";
+import { after, describe, test } from "node:test";
+import { ClusterNode, leaveOf, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
+import { skipWithoutGo } from "./go-skip.ts";
 
-const haveGo = goAvailable();
-if (!haveGo) {
-  console.warn(
-    "\n*** interop cluster tests SKIPPED: Go or Debian's golang-github-hashicorp-memberlist-dev is not installed ***\n",
-  );
-}
-
-let goBinary: string | undefined;
+const skip = skipWithoutGo("interop/test/cluster.test.ts", "Shoal in a mixed cluster with Go nodes");
 const started: ClusterNode[] = [];
 
 async function start(kind: NodeKind, opts: NodeOptions): Promise<ClusterNode> {
-  const n = await ClusterNode.start(kind, opts, goBinary);
+  const n = await ClusterNode.start(kind, opts);
   started.push(n);
   return n;
 }
@@ -37,12 +30,7 @@ function detectionBoundMs(n: number): number {
 
 const names = (ms: { name: string }[]) => ms.map((m) => m.name).sort();
 
-describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist is not installed" }, () => {
-  before(async () => {
-    const bins = await buildInteropBinaries();
-    assert.ok(bins, "the Go interop programs must build");
-    goBinary = bins.gonode;
-  });
+describe("mixed Go and Shoal clusters", { skip }, () => {
   after(async () => {
     await Promise.all(started.map((n) => n.kill()));
   });
@@ -103,8 +91,8 @@ describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist 
       assert.equal(tsMerged.join, true);
 
       // Metadata changed later, both directions.
-      assert.equal((await ts1.command({ cmd: "update-meta", meta: "ts1-v2" })).error, null);
-      assert.equal((await go1.command({ cmd: "update-meta", meta: "go1-v2" })).error, null);
+      await ts1.updateMeta("ts1-v2");
+      await go1.updateMeta("go1-v2");
       await go2.waitForMembers(
         (m) => m.find((x) => x.name === ts1.name)?.meta === "ts1-v2",
         10_000,
@@ -123,22 +111,19 @@ describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist 
         [ts1, go1],
         [go1, ts1],
       ] as const) {
-        for (const cmd of ["send-reliable", "send-best-effort"]) {
-          const data = `${cmd}:${from.name}->${to.name}`;
-          assert.equal((await from.command({ cmd, to: to.name, data })).error, null);
-          await to.waitForEvent((e) => e.event === "message" && e.data === data, 10_000, data);
-        }
+        const reliable = `reliable:${from.name}->${to.name}`;
+        await from.sendReliable(to.name, reliable);
+        await to.waitForEvent(messageWith(reliable), 10_000, reliable);
+        const bestEffort = `best-effort:${from.name}->${to.name}`;
+        await from.sendBestEffort(to.name, bestEffort);
+        await to.waitForEvent(messageWith(bestEffort), 10_000, bestEffort);
       }
 
       // A graceful leave is a leave, not a failure: peers drop it at once, long before any suspicion
       // could have run out (the minimum suspicion here is 3 s).
       const t0 = Date.now();
-      assert.equal((await ts2.command({ cmd: "leave", timeout_ms: 3000 })).error, null);
-      await go1.waitForEvent(
-        (e) => e.event === "leave" && (e.node as { name: string }).name === ts2.name,
-        5000,
-        "leave at go1",
-      );
+      await ts2.leave(3000);
+      await go1.waitForEvent(leaveOf(ts2.name), 5000, "leave at go1");
       await ts1.waitForEvent(
         (e) => e.event === "leave" && (e.node as { name: string; state: number }).state === 3,
         5000,
@@ -151,20 +136,12 @@ describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist 
       // The size estimate n counts entries not yet reaped, so it stays 4 here.
       const t1 = Date.now();
       await go2.kill();
-      await ts1.waitForEvent(
-        (e) => e.event === "leave" && (e.node as { name: string }).name === go2.name,
-        detectionBoundMs(4),
-        "go2 dead at ts1",
-      );
+      await ts1.waitForEvent(leaveOf(go2.name), detectionBoundMs(4), "go2 dead at ts1");
       const goDetectMs = Date.now() - t1;
 
       const t2 = Date.now();
       await ts1.kill();
-      await go1.waitForEvent(
-        (e) => e.event === "leave" && (e.node as { name: string }).name === ts1.name,
-        detectionBoundMs(4),
-        "ts1 dead at go1",
-      );
+      await go1.waitForEvent(leaveOf(ts1.name), detectionBoundMs(4), "ts1 dead at go1");
       const tsDetectMs = Date.now() - t2;
       console.log(
         `[${v.title}] go2 dead at ts1 after ${goDetectMs} ms; ts1 dead at go1 after ${tsDetectMs} ms`,
@@ -214,18 +191,10 @@ describe("mixed Go and Shoal clusters", { skip: haveGo ? false : "Go memberlist 
       assert.equal(await ts.join([go.addr]), 1);
       const m = await go.waitForMembers((x) => x.length === 2, 10_000, "2 members");
       assert.equal(m.find((x) => x.name === ts.name)?.pcur, protocol);
-      await go.command({ cmd: "broadcast", data: `go-pv${protocol}` });
-      await ts.waitForEvent(
-        (e) => e.event === "message" && e.data === `go-pv${protocol}`,
-        10_000,
-        "broadcast go->ts",
-      );
-      await ts.command({ cmd: "broadcast", data: `ts-pv${protocol}` });
-      await go.waitForEvent(
-        (e) => e.event === "message" && e.data === `ts-pv${protocol}`,
-        10_000,
-        "broadcast ts->go",
-      );
+      await go.broadcast(`go-pv${protocol}`);
+      await ts.waitForEvent(messageWith(`go-pv${protocol}`), 10_000, "broadcast go->ts");
+      await ts.broadcast(`ts-pv${protocol}`);
+      await go.waitForEvent(messageWith(`ts-pv${protocol}`), 10_000, "broadcast ts->go");
       await Promise.all([go.stop(), ts.stop()]);
     });
   }

@@ -23,14 +23,10 @@ import {
   NodeState,
   streamFrameLength,
 } from "../../packages/memberlist/src/wire/index.ts";
-import { goAvailable } from "../lib/go.ts";
-import { GoNode } from "../lib/gonode.ts";
+import { ClusterNode } from "../lib/cluster-node.ts";
+import { skipWithoutGo } from "./go-skip.ts";
 
-const skip = goAvailable()
-  ? false
-  : "Go or Debian's memberlist 0.2.2 is not installed (apt: golang-go golang-github-hashicorp-memberlist-dev): " +
-    "Shoal's wire format was NOT checked against a live Go node";
-if (skip) console.warn(`\n*** interop/test/live-wire.test.ts SKIPPED: ${skip} ***\n`);
+const skip = skipWithoutGo("interop/test/live-wire.test.ts", "Shoal's wire format against a live Go node");
 
 const key = new Uint8Array(32).map((_, i) => i * 7 + 3);
 const loopback = Uint8Array.of(127, 0, 0, 1);
@@ -70,7 +66,7 @@ function receiveLeaf(socket: Socket, match: (m: Message) => boolean, timeoutMs =
       reject(new Error("no matching UDP message from Go"));
     }, timeoutMs);
     function onMessage(buf: Buffer): void {
-      const plain = decodePacket(new Uint8Array(buf), { label: "", keys: [key], verifyIncoming: true });
+      const plain = decodePacket(new Uint8Array(buf), decodeOpts);
       for (const leaf of flattenMessage(plain)) {
         const m = decodeMessage(leaf);
         if (!match(m)) continue;
@@ -85,7 +81,12 @@ function receiveLeaf(socket: Socket, match: (m: Message) => boolean, timeoutMs =
 }
 
 test("bytes only, against a live Go node with AES-256 and compression", { skip }, async (t) => {
-  const go = await GoNode.start({ name: "go-live", key, compression: true, localState: "go-user-state" });
+  const go = await ClusterNode.start("go", {
+    name: "go-live",
+    key,
+    compression: true,
+    localState: "go-user-state",
+  });
   t.after(() => go.kill());
   const udp = createSocket("udp4");
   t.after(() => new Promise<void>((resolve) => udp.close(() => resolve())));
@@ -121,7 +122,7 @@ test("bytes only, against a live Go node with AES-256 and compression", { skip }
     assert.ok(self, "Go's push/pull lacks its own entry");
     assert.deepEqual([self.state, self.port, [...self.addr]], [NodeState.Alive, go.port, [127, 0, 0, 1]]);
     assert.equal(self.vsn.length, 6);
-    const merged = await go.waitFor((e) => e.event === "merge-remote-state");
+    const merged = await go.waitForEvent((e) => e.event === "merge-remote-state", 15_000, "our state");
     assert.deepEqual([merged.data, merged.join], ["shoal-user-state", true]);
   });
 
@@ -131,7 +132,7 @@ test("bytes only, against a live Go node with AES-256 and compression", { skip }
       encodeStreamMessage(encodeUserStreamMessage(ascii("over tcp")), streamOpts),
       false,
     );
-    await go.waitFor((e) => e.event === "message" && e.data === "over tcp");
+    await go.waitForEvent((e) => e.event === "message" && e.data === "over tcp", 15_000, "tcp message");
   });
 
   await t.test("a plaintext stream is refused with an encrypted errResp", async () => {
@@ -171,6 +172,6 @@ test("bytes only, against a live Go node with AES-256 and compression", { skip }
       label: "",
     });
     udp.send(packet, go.port, "127.0.0.1");
-    await go.waitFor((e) => e.event === "message" && e.data === "over udp");
+    await go.waitForEvent((e) => e.event === "message" && e.data === "over udp", 15_000, "udp message");
   });
 });
