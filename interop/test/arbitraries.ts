@@ -1,6 +1,7 @@
 /** fast-check arbitraries for wire values within what Go memberlist can represent. */
 import fc from "fast-check";
 import {
+  encodeCompound,
   encodeMessage,
   encodePushPull,
   encodeUserStreamMessage,
@@ -59,6 +60,11 @@ export const anyMessage: fc.Arbitrary<Message> = fc.oneof(
 
 /** Messages Go accepts in a UDP packet (an error response only travels on streams). */
 export const anyPacketMessage = anyMessage.filter((m) => m.type !== MessageType.Err);
+
+/** A plaintext packet body: one packet message alone, or up to 20 in a compound. */
+export const anyPacketBody: fc.Arbitrary<Uint8Array> = fc
+  .array(anyPacketMessage, { minLength: 1, maxLength: 20 })
+  .map((msgs) => (msgs.length === 1 ? encodeMessage(msgs[0]!) : encodeCompound(msgs.map(encodeMessage))));
 
 const nodeState: fc.Arbitrary<PushNodeState> = fc.record({
   name: text,
