@@ -23,11 +23,11 @@ export class NewsObserver {
     this.capacity = capacity;
   }
 
-  /** Starts watching `subject` from `since`, forgetting earlier records. */
+  /** Starts watching `subject` from `since`, forgetting earlier records (arrays from timesOf are reset in place). */
   watch(subject: string, since: number): void {
     this.subject = subject;
     this.since = since;
-    this.times.clear();
+    for (const arr of this.times.values()) arr.fill(Number.NaN);
   }
 
   /** First time each node heard `kind` about the subject (NaN: never). */

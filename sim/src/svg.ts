@@ -19,6 +19,8 @@ export interface LineChartOptions {
   yMax?: number;
   width?: number;
   height?: number;
+  /** Where the legend goes; "bottom-right" suits rising curves. Default "top-left". */
+  legend?: "top-left" | "bottom-right";
 }
 
 export interface BarChartOptions {
@@ -171,7 +173,8 @@ export function barChart(o: BarChartOptions): string {
   const pw = width - MARGIN.left - MARGIN.right;
   const ph = height - MARGIN.top - MARGIN.bottom;
   const vals = o.series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
-  const y1 = Math.max(1e-9, ...vals) * 1.1;
+  // Headroom above the tallest bar for the legend.
+  const y1 = Math.max(1e-9, ...vals) * (1.2 + 0.1 * o.series.length);
   const sy = (y: number) => MARGIN.top + ph - (y / y1) * ph;
   const body: string[] = [];
   for (const t of niceTicks(0, y1)) {

@@ -42,15 +42,23 @@ export async function runDetection(o: ScenarioOptions, deadlineMs?: number): Pro
   // Crash at a random phase of the probe cycle, not on a tick boundary.
   const t0 = sim.now + cluster.rng.float() * c.probeInterval;
   const victimName = sim.node(victim).name;
-  sim.at(t0, () => observer.watch(victimName, t0));
+  observer.watch(victimName, t0);
   const suspicionsBefore = { n: 0 };
   sim.at(t0, () => {
     suspicionsBefore.n = observer.suspicions;
   });
   sim.crash(victim, { atMs: t0 });
-  await sim.run(t0 + deadline);
   const suspect = observer.timesOf("suspect");
   const dead = observer.timesOf("dead");
+  // Stop early once every survivor has declared the victim dead.
+  sim.every(
+    250,
+    () => {
+      if (survivors.every((id) => !Number.isNaN(dead[id]!))) sim.scheduler.stop();
+    },
+    { startMs: t0, untilMs: t0 + deadline },
+  );
+  await sim.run(t0 + deadline);
   const rel = (arr: Float64Array) => survivors.map((id) => arr[id]! - t0);
   const s = summary(rel(suspect));
   const d = summary(rel(dead));

@@ -73,6 +73,8 @@ export async function runDissemination(
       let heard = 0;
       for (const id of others) if (!Number.isNaN(times[id]!)) heard++;
       curve.push(heard / others.length);
+      // Everyone knows: nothing left to measure.
+      if (heard === others.length) sim.scheduler.stop();
     },
     { startMs: t0, untilMs: t0 + deadlineMs },
   );

@@ -1,0 +1,314 @@
+/**
+ * Writes reports/sim/: README.md (tables and commentary) and SVG charts, from fresh runs of the
+ * scenarios on real Memberlist nodes. Usage: npm run sim:report [-- --quick]
+ * Every figure is measured by this run; nothing is pasted in by hand.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { epidemicCurve } from "./src/models.ts";
+import { summary } from "./src/observer.ts";
+import { SimFailure } from "./src/replay.ts";
+import type { ScenarioOptions } from "./src/scenarios/common.ts";
+import { type CostResult, runCost } from "./src/scenarios/cost.ts";
+import { type DetectionResult, runDetection } from "./src/scenarios/detection.ts";
+import { type DisseminationResult, runDissemination } from "./src/scenarios/dissemination.ts";
+import { runToy, type ToyResult } from "./src/scenarios/toy.ts";
+import { barChart, lineChart, type Series } from "./src/svg.ts";
+import { markdownTable, num, secs } from "./src/table.ts";
+
+const quick = process.argv.includes("--quick");
+const outDir = join(new URL("..", import.meta.url).pathname, "reports", "sim");
+mkdirSync(outDir, { recursive: true });
+
+const disseminationSizes = quick ? [32, 100] : [32, 100, 300];
+const losses = [0, 0.1, 0.5];
+const detectionPlan: [number, number][] = quick
+  ? [[32, 5]]
+  : [
+      [32, 10],
+      [100, 5],
+    ];
+const costSizes = quick ? [16, 32, 64] : [16, 32, 64, 128, 256];
+
+function opts(nodes: number, loss: number, seed: number, what: string): ScenarioOptions {
+  return {
+    nodes,
+    loss,
+    seed,
+    preset: "lan",
+    compress: true,
+    replayCommand: `npm run sim -- ${what} --nodes ${nodes} --loss ${loss} --seed ${seed}`,
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[sim:report] ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const dissemination: DisseminationResult[] = [];
+  for (const news of ["join", "update"] as const) {
+    for (const n of news === "join" ? disseminationSizes : [100]) {
+      for (const loss of losses) {
+        log(`dissemination ${news} n=${n} loss=${loss}`);
+        dissemination.push(await runDissemination(opts(n, loss, 1, `dissemination --news ${news}`), news));
+      }
+    }
+  }
+  const detection: DetectionResult[] = [];
+  for (const [n, seeds] of detectionPlan) {
+    for (let s = 1; s <= seeds; s++) {
+      log(`detection n=${n} seed=${s}`);
+      detection.push(await runDetection(opts(n, 0, s, "detection")));
+    }
+  }
+  const cost: CostResult[] = [];
+  for (const n of costSizes) {
+    log(`cost n=${n}`);
+    cost.push(await runCost(opts(n, 0, 1, "cost")));
+  }
+  log("toy workload");
+  const toy: ToyResult = await runToy({
+    nodes: quick ? 200 : 1000,
+    seconds: quick ? 30 : 120,
+    seed: 1,
+    loss: 0,
+    replayCommand: "npm run sim -- toy",
+  });
+  const totalWall = (performance.now() - started) / 1000;
+  writeFileSync(
+    join(outDir, "results.json"),
+    `${JSON.stringify({ dissemination, detection, cost, toy }, null, 1)}\n`,
+  );
+  writeCharts(dissemination, detection, cost);
+  writeFileSync(join(outDir, "README.md"), readme(dissemination, detection, cost, toy, totalWall));
+  log(`done in ${totalWall.toFixed(1)} s; wrote ${outDir}`);
+}
+
+function writeCharts(d: DisseminationResult[], det: DetectionResult[], cost: CostResult[]): void {
+  const biggest = Math.max(...d.filter((r) => r.news === "join").map((r) => r.nodes));
+  const curves: Series[] = [];
+  for (const loss of losses) {
+    const r = d.find((x) => x.news === "join" && x.nodes === biggest && x.loss === loss);
+    if (r === undefined) continue;
+    curves.push({
+      name: `simulated, ${loss * 100}% loss`,
+      points: r.curve.map((f, i) => [i * 0.1, f * 100] as const),
+    });
+  }
+  for (const loss of losses) {
+    const model = epidemicCurve(biggest, 3, loss, 25);
+    curves.push({
+      name: `epidemic model, ${loss * 100}% loss`,
+      points: model.map((f, i) => [i * 0.2, f * 100] as const),
+      dashed: true,
+    });
+  }
+  writeFileSync(
+    join(outDir, "dissemination-curve.svg"),
+    lineChart({
+      title: `A join spreading through ${biggest} members (LAN preset)`,
+      xLabel: "seconds after the join",
+      yLabel: "% of members that know",
+      series: curves,
+      yMin: 0,
+      yMax: 100,
+    }),
+  );
+  const vsN: Series[] = [];
+  for (const loss of losses) {
+    const rows = d.filter((x) => x.news === "join" && x.loss === loss).sort((a, b) => a.nodes - b.nodes);
+    vsN.push({
+      name: `simulated 100%, ${loss * 100}% loss`,
+      points: rows.map((r) => [r.nodes, r.t100 / 1000] as const),
+    });
+  }
+  for (const loss of losses) {
+    const rows = d.filter((x) => x.news === "join" && x.loss === loss).sort((a, b) => a.nodes - b.nodes);
+    vsN.push({
+      name: `model 100%, ${loss * 100}% loss`,
+      points: rows.map((r) => [r.nodes, r.model100 / 1000] as const),
+      dashed: true,
+    });
+  }
+  writeFileSync(
+    join(outDir, "dissemination-vs-size.svg"),
+    lineChart({
+      title: "Time for a join to reach every member",
+      xLabel: "members (log scale)",
+      yLabel: "seconds",
+      series: vsN,
+      logX: true,
+    }),
+  );
+  const sizes = [...new Set(det.map((r) => r.nodes))];
+  const mean = (xs: number[]) => summary(xs).mean / 1000;
+  writeFileSync(
+    join(outDir, "detection.svg"),
+    barChart({
+      title: "Detecting a crashed member (mean over seeds)",
+      yLabel: "seconds after the crash",
+      groups: sizes.map((n) => `${n} members`),
+      series: [
+        {
+          name: "first suspicion",
+          values: sizes.map((n) => mean(det.filter((r) => r.nodes === n).map((r) => r.firstSuspect))),
+        },
+        {
+          name: "SWIM expected first probe",
+          values: sizes.map((n) => det.find((r) => r.nodes === n)!.swimFirstProbeMs / 1000),
+        },
+        {
+          name: "first 'dead'",
+          values: sizes.map((n) => mean(det.filter((r) => r.nodes === n).map((r) => r.firstDead))),
+        },
+        {
+          name: "dead at every survivor",
+          values: sizes.map((n) => mean(det.filter((r) => r.nodes === n).map((r) => r.allDead))),
+        },
+        {
+          name: "suspicion timeout (min)",
+          values: sizes.map((n) => det.find((r) => r.nodes === n)!.suspicionMinMs / 1000),
+        },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(outDir, "cost.svg"),
+    lineChart({
+      title: "Steady-state traffic per member",
+      xLabel: "members (log scale)",
+      yLabel: "per member per second",
+      logX: true,
+      series: [
+        {
+          name: "datagrams + stream segments sent",
+          points: cost.map((r) => [r.nodes, r.packetsPerSec] as const),
+        },
+        { name: "kilobytes sent", points: cost.map((r) => [r.nodes, r.bytesPerSec / 1000] as const) },
+      ],
+    }),
+  );
+}
+
+function readme(
+  d: DisseminationResult[],
+  det: DetectionResult[],
+  cost: CostResult[],
+  toy: ToyResult,
+  wall: number,
+): string {
+  const dRows = d.map((r) => [
+    r.news,
+    r.nodes,
+    `${r.loss * 100}%`,
+    secs(r.t99),
+    secs(r.t9999),
+    secs(r.t100),
+    `${r.heard}/${r.others}`,
+    secs(r.model99),
+    secs(r.model9999),
+    secs(r.model100),
+    num(r.wallSeconds),
+  ]);
+  const sizes = [...new Set(det.map((r) => r.nodes))];
+  const detRows = sizes.map((n) => {
+    const rs = det.filter((r) => r.nodes === n);
+    const fs = summary(rs.map((r) => r.firstSuspect));
+    const fd = summary(rs.map((r) => r.firstDead));
+    const ad = summary(rs.map((r) => r.allDead));
+    const r0 = rs[0]!;
+    return [
+      n,
+      rs.length,
+      secs(fs.mean),
+      num(fs.mean / r0.probeIntervalMs, 2),
+      num(r0.swimFirstProbeMs / r0.probeIntervalMs, 2),
+      `${secs(fd.min)} / ${secs(fd.mean)} / ${secs(fd.max)}`,
+      `${secs(ad.min)} / ${secs(ad.mean)} / ${secs(ad.max)}`,
+      `${secs(r0.suspicionMinMs)} - ${secs(r0.suspicionMaxMs)}`,
+      rs.reduce((a, r) => a + r.falseSuspicions, 0),
+      rs.filter((r) => r.deadHeard < r.survivors).length,
+    ];
+  });
+  const costRows = cost.map((r) => [
+    r.nodes,
+    num(r.packetsPerSec, 2),
+    num(r.bytesPerSec, 0),
+    num(r.streamsPerSec, 3),
+    num(r.wallSeconds),
+  ]);
+  return `# Shoal simulator report
+
+Generated by \`npm run sim:report${quick ? " -- --quick" : ""}\` in ${wall.toFixed(0)} wall seconds. Every number below was
+measured by that run: real \`Memberlist\` instances (the same engine code and wire encoding as in
+production, LZW compression on, Go's LAN preset) on the simulator's virtual clock and network
+(LAN latency: 0.1 ms + log-normal with a 0.15 ms median, per packet). Each row names its seed;
+\`npm run sim -- <scenario> --nodes N --loss p --seed s\` replays it exactly.
+
+Clusters are formed by starting members 5 ms apart, each joining the first member, and running
+until every member counts every other; loss is switched on only after that, plus 5 s of settling.
+
+## 1. Dissemination
+
+Time from the news (a new member's join call, or \`updateNode\` on a random member) until 99%,
+99.99% and 100% of the other members have it (their \`join\` / \`update\` event fired), beside the
+epidemic model of Serf's convergence simulator (every gossip interval each informed member tells
+3 random members, each packet lost with the given probability; round 0 is one informed member).
+
+${markdownTable(["news", "members", "loss", "99% s", "99.99% s", "100% s", "heard", "model 99% s", "model 99.99% s", "model 100% s", "wall s"], dRows)}
+
+![dissemination curve](dissemination-curve.svg)
+
+![dissemination vs size](dissemination-vs-size.svg)
+
+Reading: memberlist beats the bare epidemic model because news also rides on probe pings and
+acks (piggybacking) and because members' gossip ticks are out of phase, so there is no
+round-synchronous wait. Serf's simulator quotes 99.99% of 1,000 nodes in about 2.2 s (LAN, no loss).
+
+## 2. Detection of a crashed member
+
+One random member's host disappears at a random phase of the probe cycle. "First suspicion" is the
+first \`suspect\` event anywhere; "dead" columns are min / mean / max over seeds of the time at which
+the first survivor, and the last, emitted \`leave\` with state "dead". SWIM's expected first
+detection is 1 / (1 - (1 - 1/(n-1))^(n-1)) probe intervals (-> e/(e-1) ~ 1.58), to which memberlist
+adds its probe timeout and indirect probes; the suspicion timeout is memberlist's
+suspicionMult * max(1, log10 n) * probeInterval, up to suspicionMaxTimeoutMult times that without
+confirmations.
+
+${markdownTable(["members", "seeds", "first suspicion s (mean)", "in probe intervals", "SWIM expectation", "first dead s min/mean/max", "dead everywhere s min/mean/max", "suspicion timeout s", "false suspicions", "runs not fully detected"], detRows)}
+
+![detection](detection.svg)
+
+## 5. Cost
+
+Datagrams and stream segments (with IP/UDP/TCP headers in the byte counts) each member sends per
+second in a quiet, converged cluster, over a 30 s window.
+
+${markdownTable(["members", "packets/s", "bytes/s", "streams opened/s", "wall s"], costRows)}
+
+![cost](cost.svg)
+
+## The machinery itself
+
+The toy workload (no protocol engine: every node sends a 64-byte datagram to 3 random peers every
+200 ms and opens an echo stream every 5 s) ran ${toy.nodes} nodes for ${toy.virtualSeconds} virtual seconds in
+${toy.wallSeconds.toFixed(1)} wall seconds: ${toy.events} events, ${Math.round(toy.eventsPerWallSecond)} events per wall second.
+
+## Not measured yet
+
+- Scenario 3 (false positives under stalls, Lifeguard on/off, the engine's \`lagAwareness\`) and
+  scenario 4 (partitions with and without \`rejoinInterval\`): the simulator supports stalls and
+  partitions (see sim/test/protocol.test.ts), the report does not chart them yet.
+- 1,000 and 10,000 members: forming the cluster and running it is currently dominated by the
+  engine (see the figures in the session report), so the report stops at ${Math.max(...disseminationSizes)}.
+`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `${err instanceof SimFailure ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
