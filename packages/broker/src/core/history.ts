@@ -20,6 +20,8 @@ export interface HistoryLimits {
 export class History {
   /** Ring buffer storage; `head` is the index of the oldest event. */
   private ring: (BrokerEvent | undefined)[];
+  /** Local arrival time of each ring slot: age is judged by this node's clock, not the origin's. */
+  private arrived: number[];
   private head = 0;
   private count = 0;
   private bytes = 0;
@@ -31,6 +33,7 @@ export class History {
 
   constructor(private readonly limits: HistoryLimits) {
     this.ring = new Array(Math.min(Math.max(1, limits.maxEvents), 1024));
+    this.arrived = new Array(this.ring.length).fill(0);
     this.maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
   }
 
@@ -38,8 +41,8 @@ export class History {
     return this.count;
   }
 
-  /** Appends an event, evicting the oldest when full. */
-  append(ev: BrokerEvent): void {
+  /** Appends an event that arrived at `now` (default: its origin time), evicting the oldest when full. */
+  append(ev: BrokerEvent, now: number = ev.time): void {
     if (this.limits.maxEvents <= 0) {
       this.noteEvicted(ev);
       this.heads.set(ev.origin, ev.seq);
@@ -48,7 +51,9 @@ export class History {
     if (this.count === this.limits.maxEvents) this.evictOldest();
     while (this.count > 0 && this.bytes + ev.data.length > this.maxBytes) this.evictOldest();
     if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) % this.ring.length] = ev;
+    const slot = (this.head + this.count) % this.ring.length;
+    this.ring[slot] = ev;
+    this.arrived[slot] = now;
     this.count++;
     this.bytes += ev.data.length;
     this.heads.set(ev.origin, ev.seq);
@@ -57,11 +62,7 @@ export class History {
   /** Drops events older than `maxAgeMs` relative to `now`. */
   expire(now: number): void {
     const cutoff = now - this.limits.maxAgeMs;
-    while (this.count > 0) {
-      const oldest = this.ring[this.head];
-      if (oldest === undefined || oldest.time >= cutoff) break;
-      this.evictOldest();
-    }
+    while (this.count > 0 && this.arrived[this.head]! < cutoff) this.evictOldest();
   }
 
   /** Calls `fn` on every event with `seq > after[origin]`, oldest first. */
@@ -99,8 +100,14 @@ export class History {
   private grow(): void {
     const size = Math.min(this.ring.length * 2, this.limits.maxEvents);
     const next: (BrokerEvent | undefined)[] = new Array(size);
-    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) % this.ring.length];
+    const nextArrived: number[] = new Array(size).fill(0);
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) % this.ring.length;
+      next[i] = this.ring[from];
+      nextArrived[i] = this.arrived[from]!;
+    }
     this.ring = next;
+    this.arrived = nextArrived;
     this.head = 0;
   }
 }

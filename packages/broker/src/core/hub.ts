@@ -280,8 +280,9 @@ export class Hub implements SubscriberOwner {
   private deliver(ev: BrokerEvent): void {
     if ((this.applied.get(ev.origin) ?? 0) < ev.seq) this.applied.set(ev.origin, ev.seq);
     const channel = this.channel(ev.channel);
-    channel.history.append(ev);
-    channel.history.expire(this.now());
+    const now = this.now();
+    channel.history.append(ev, now);
+    channel.history.expire(now);
     const body = frameBody(ev);
     if (ev.channel === ALL_CHANNELS) {
       for (const feed of this.feeds.values()) this.enqueue(feed, ev, body);
@@ -369,8 +370,12 @@ export class Hub implements SubscriberOwner {
     return ch;
   }
 
+  /** Heartbeat comments go only to streams that were silent since the last beat. */
   private beat(): void {
-    for (const sub of this.subscribers) sub.writeShared(this.heartbeat);
+    for (const sub of this.subscribers) {
+      if (!sub.wroteSinceBeat) sub.writeShared(this.heartbeat);
+      sub.wroteSinceBeat = false; // the heartbeat itself does not count as traffic
+    }
   }
 
   /**

@@ -27,6 +27,8 @@ export class Subscriber {
   ahead: Vector | null = null;
   /** Index into the feed's pending batch from which this subscriber takes events. */
   batchFrom = 0;
+  /** Something was written since the last heartbeat (then the next one is skipped). */
+  wroteSinceBeat = false;
 
   private readonly socket: Socket;
   /** HTTP/1.1 responses are chunked; HTTP/1.0 ones are delimited by the connection closing. */
@@ -87,6 +89,7 @@ export class Subscriber {
       if (this.queuedBytes + this.socket.writableLength > this.maxBufferBytes) this.evict();
       return;
     }
+    this.wroteSinceBeat = true;
     if (!this.socket.write(chunk)) {
       if (this.socket.writableLength > this.maxBufferBytes) {
         this.evict();
