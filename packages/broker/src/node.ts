@@ -65,7 +65,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     res.writeHead(404, { "Content-Type": "application/json; charset=utf-8" });
     res.end(JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: "no such route" } }));
   });
-  server.requestTimeout = 0; // event streams are long-lived
+  // Bounds receiving a request (headers + body), not the response: streams stay open.
+  server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

@@ -42,6 +42,13 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
       if (!failed) reject(new RequestError(400, "ERR_BAD_BODY", "request body could not be read"));
       failed = true;
     });
+    req.on("close", () => {
+      // Aborted before the end: settle, so nothing waits on a body that will never come.
+      if (!failed && !req.complete) {
+        failed = true;
+        reject(new RequestError(400, "ERR_BAD_BODY", "request body was cut short"));
+      }
+    });
     req.on("end", () => {
       if (failed) return;
       try {
