@@ -91,7 +91,12 @@ function flagsFor(o: NodeOptions): string[] {
 
 async function spawnNode(kind: NodeKind, flags: string[], goBinary?: string) {
   if (kind === "shoal") {
-    const nodeArgs = ["--conditions=development", "--import", "tsx", shoalNodeScript, ...flags];
+    // SHOAL_NODE_JS names a compiled build of shoal-node (benchmarks use one, to measure the library
+    // rather than the TypeScript loader); otherwise the sources run through tsx.
+    const compiled = process.env.SHOAL_NODE_JS;
+    const nodeArgs = compiled
+      ? [compiled, ...flags]
+      : ["--conditions=development", "--import", "tsx", shoalNodeScript, ...flags];
     return spawn(process.execPath, nodeArgs, { stdio: "pipe" });
   }
   const binary = goBinary ?? (await buildInteropBinaries())?.gonode;
