@@ -14,6 +14,8 @@ const compoundOverhead = 2;
 
 /** Sends queued broadcasts to up to GossipNodes members (recently dead ones included, so they can refute). */
 export function gossip(e: Engine): void {
+  // The common idle case: nothing queued and no user broadcasts to ask for, so no targets to pick.
+  if (e.broadcasts.numQueued() === 0 && !e.config.delegate?.getBroadcasts) return;
   const now = e.runtime.now();
   const targets = kRandom(e.runtime, e.config.gossipNodes, e.nodes, (n) => {
     if (n.name === e.config.name) return true;
