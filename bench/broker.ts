@@ -2,7 +2,11 @@
  * Broker benchmark: broker CPU per delivery, deliveries per second, loss / duplicates / order,
  * publish-to-delivery latency, memory per idle subscriber, and cross-node latency on three nodes.
  *
- *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d]
+ *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d,f] [--perNode=10]
+ *
+ * a: 1 node, 1,000 subscribers, 70 events/s; b: 10,000 subscribers (and idle memory per
+ * subscriber); c: 1,000 subscribers at 10 events/s (latency); d: 3 nodes, 1,000 events/s
+ * round-robin; f: the floor, a bare Node.js SSE server doing a and c without any broker.
  *
  * The brokers run in child processes (this file with --role=server), so their CPU time
  * (process.cpuUsage) is theirs alone; the subscribers are raw sockets in this process with a
@@ -32,7 +36,13 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 // ---------------------------------------------------------------- server role (child process)
 
 type ServerCommand =
-  | { cmd: "start"; index: number; peers: { name: string; port: number }[] | null; port: number }
+  | {
+      cmd: "start";
+      index: number;
+      peers: { name: string; port: number }[] | null;
+      port: number;
+      floor?: boolean;
+    }
   | { cmd: "publish"; events: number; perSec: number; pad: number }
   | { cmd: "mark" }
   | { cmd: "stats" };
@@ -46,7 +56,21 @@ async function serverRole(): Promise<void> {
   let seq = 0;
   let cpuMark = process.cpuUsage();
   let timeMark = performance.now();
+  // Floor mode: the least a Node.js SSE server can do (one shared chunk per event, one
+  // socket.write per subscriber, no broker), to compare the broker's cost against.
+  let floor = false;
+  let floorDelivered = 0;
+  const floorSockets: import("node:net").Socket[] = [];
   const server = createServer((req, res) => {
+    if (floor) {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.flushHeaders();
+      const socket = res.socket as import("node:net").Socket;
+      socket.setNoDelay(true);
+      socket.write('14\r\ndata: ["ready"]\n\n\r\n');
+      floorSockets.push(socket);
+      return;
+    }
     if (!broker?.handle(req, res)) {
       res.statusCode = 404;
       res.end();
@@ -60,6 +84,11 @@ async function serverRole(): Promise<void> {
   process.on("message", (msg: ServerCommand) => {
     if (msg.cmd === "start") {
       index = msg.index;
+      if (msg.floor) {
+        floor = true;
+        process.send!({ type: "started" });
+        return;
+      }
       let membership: ReturnType<InstanceType<typeof StaticCluster>["join"]> | undefined;
       if (msg.peers !== null) {
         const registry = new StaticCluster();
@@ -76,7 +105,7 @@ async function serverRole(): Promise<void> {
       broker.attach(server);
       process.send!({ type: "started" });
     } else if (msg.cmd === "publish") {
-      const b = broker!;
+      const b = broker;
       const pad = "p".repeat(msg.pad);
       const start = performance.now();
       let sent = 0;
@@ -85,7 +114,13 @@ async function serverRole(): Promise<void> {
         while (sent < due) {
           sent++;
           seq++;
-          b.publish({ channel: "bench", data: `{"o":${index},"s":${seq},"t":${nowMs()},"p":"${pad}"}` });
+          const data = `{"o":${index},"s":${seq},"t":${nowMs()},"p":"${pad}"}`;
+          if (floor) {
+            const body = `data: ${data}\n\n`;
+            const chunk = Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n`);
+            for (const socket of floorSockets) socket.write(chunk);
+            floorDelivered += floorSockets.length;
+          } else b?.publish({ channel: "bench", data });
         }
         // Sleep until the next event is due (not a 1 ms spin: that would bill the broker for timers).
         const nextAt = start + (sent / msg.perSec) * 1000;
@@ -107,7 +142,7 @@ async function serverRole(): Promise<void> {
         cpuMs: (cpu.user + cpu.system) / 1000,
         userMs: cpu.user / 1000,
         wallMs: performance.now() - timeMark,
-        delivered: broker?.hub.counters.delivered ?? 0,
+        delivered: floor ? floorDelivered : (broker?.hub.counters.delivered ?? 0),
         rss: mem.rss,
         heap: mem.heapUsed,
         connections: broker?.hub.connectionCount ?? 0,
@@ -293,10 +328,11 @@ async function singleNode(
   events: number,
   perSec: number,
   memory: boolean,
+  floor = false,
 ): Promise<void> {
   const server = await Server.spawn();
   try {
-    await server.call({ cmd: "start", index: 0, peers: null, port: 0 }, "started");
+    await server.call({ cmd: "start", index: 0, peers: null, port: 0, floor }, "started");
     const before = await server.call({ cmd: "mark" }, "marked");
     const latencies: number[] = [];
     const subs = await subscribe(server.port, 0, subscribers, latencies, null);
@@ -390,11 +426,15 @@ async function threeNodes(perNodeSubs: number, perSec: number, seconds: number):
 
 async function clientRole(): Promise<void> {
   const quick = args.has("quick");
-  const only = args.get("only")?.split(",") ?? ["a", "b", "c", "d"];
+  const only = args.get("only")?.split(",") ?? ["a", "b", "c", "d", "f"];
   console.log(`broker benchmark (node ${process.version}${quick ? ", quick" : ""}) ...`);
   if (only.includes("a")) await singleNode("1 node, max rate", 1000, quick ? 100 : 300, 70, false);
   if (only.includes("b")) await singleNode("1 node, 10k subscribers", 10_000, quick ? 10 : 30, 6, true);
   if (only.includes("c")) await singleNode("1 node, 10 ev/s", 1000, quick ? 30 : 100, 10, false);
+  if (only.includes("f")) {
+    await singleNode("floor: bare Node SSE, max rate", 1000, quick ? 100 : 300, 70, false, true);
+    await singleNode("floor: bare Node SSE, 10 ev/s", 1000, quick ? 30 : 100, 10, false, true);
+  }
   if (only.includes("d")) await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5);
   console.table(rows);
 }
