@@ -16,12 +16,15 @@ import type { ScenarioOptions } from "./src/scenarios/common.ts";
 import { runCost } from "./src/scenarios/cost.ts";
 import { runDetection } from "./src/scenarios/detection.ts";
 import { type News, runDissemination } from "./src/scenarios/dissemination.ts";
+import { runPartition } from "./src/scenarios/partition.ts";
+import { runStalls, STALL_VARIANTS } from "./src/scenarios/stalls.ts";
 import { runToy } from "./src/scenarios/toy.ts";
 import { num, secs, textTable } from "./src/table.ts";
 
-const USAGE = `usage: npm run sim -- <dissemination|detection|cost|toy> [--nodes N] [--loss p] [--seed s]
-       [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
-       [--compress true|false] [--encode true|false] [--lag-awareness true|false]`;
+const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|partition|cost|toy> [--nodes N] [--loss p]
+       [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
+       [--split s] [--rejoin ms] [--stall ms] [--compress true|false] [--encode true|false]
+       [--lag-awareness true|false]`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -55,6 +58,9 @@ const { values, positionals } = parseArgs({
     compress: { type: "string" },
     encode: { type: "string" },
     "lag-awareness": { type: "string" },
+    split: { type: "string" },
+    stall: { type: "string" },
+    rejoin: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -174,6 +180,67 @@ try {
         ],
         rows,
       ),
+    );
+  } else if (scenario === "stalls") {
+    for (let s = seed; s < seed + seeds; s++) {
+      for (const v of STALL_VARIANTS) {
+        const stallMs = values.stall === undefined ? 3000 : Number(values.stall);
+        const r = await runStalls(options(s), v, { stallMs, everyMs: 2000, windowMs: 60_000 });
+        rows.push([
+          r.nodes,
+          `${r.loss * 100}%`,
+          r.seed,
+          r.variant,
+          r.stalls,
+          r.suspicions,
+          r.ofStalled,
+          r.byStalled,
+          r.other,
+          r.falseDeaths,
+          r.membersDeclaredDead,
+          num(r.wallSeconds),
+        ]);
+      }
+    }
+    console.log(
+      textTable(
+        [
+          "nodes",
+          "loss",
+          "seed",
+          "variant",
+          "stalls",
+          "suspicions",
+          "of stalled",
+          "by stalled",
+          "other",
+          "false deaths",
+          "declared dead",
+          "wall s",
+        ],
+        rows,
+      ),
+    );
+  } else if (scenario === "partition") {
+    const split = values.split === undefined ? 60_000 : Number(values.split) * 1000;
+    const rejoins = values.rejoin === undefined ? [0, 10_000] : [Number(values.rejoin)];
+    for (let s = seed; s < seed + seeds; s++) {
+      for (const rj of rejoins) {
+        const r = await runPartition(options(s), split, rj);
+        rows.push([
+          r.nodes,
+          `${r.loss * 100}%`,
+          r.seed,
+          r.splitSeconds,
+          r.rejoinIntervalMs,
+          r.declaredDeadDuringSplit,
+          secs(r.healMs),
+          num(r.wallSeconds),
+        ]);
+      }
+    }
+    console.log(
+      textTable(["nodes", "loss", "seed", "split s", "rejoin ms", "declared dead", "heal s", "wall s"], rows),
     );
   } else if (scenario === "cost") {
     const window = values.duration === undefined ? 30_000 : Number(values.duration) * 1000;

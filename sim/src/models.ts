@@ -26,7 +26,11 @@ export function epidemicCurve(n: number, fanout: number, loss: number, rounds: n
   return out;
 }
 
-/** Time (ms) at which the epidemic model reaches `fraction` of `n` members. */
+/**
+ * Time (ms) at which the epidemic model has informed `fraction` of `n` members, counted as the
+ * simulation counts them: ceil(fraction * n) members, reached when the expected number informed
+ * is within half a member of it. So 99.99% and 100% coincide below 10,000 members.
+ */
 export function epidemicTime(
   n: number,
   fanout: number,
@@ -34,8 +38,8 @@ export function epidemicTime(
   intervalMs: number,
   fraction: number,
 ): number {
-  const curve = epidemicCurve(n, fanout, loss, 200);
-  const target = fraction >= 1 ? 1 - 0.5 / n : fraction;
+  const curve = epidemicCurve(n, fanout, loss, 400);
+  const target = (Math.ceil(fraction * n - 1e-9) - 0.5) / n;
   for (let r = 0; r < curve.length; r++) if (curve[r]! >= target) return r * intervalMs;
   return Number.POSITIVE_INFINITY;
 }

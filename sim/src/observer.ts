@@ -18,6 +18,17 @@ export class NewsObserver {
   suspicions = 0;
   /** Every "dead" event (not "left") about any member. */
   deaths = 0;
+  /** When set, every suspect and dead event about anyone is appended here. */
+  log:
+    | {
+        at: number;
+        by: number;
+        kind: "suspect" | "dead";
+        subject: string;
+        from: string;
+        incarnation: number;
+      }[]
+    | null = null;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -54,10 +65,28 @@ export class NewsObserver {
     ml.on("update", (n) => record("update", n.name));
     ml.on("suspect", (e) => {
       this.suspicions++;
+      this.log?.push({
+        at: now(),
+        by: id,
+        kind: "suspect",
+        subject: e.node,
+        from: e.from,
+        incarnation: e.incarnation,
+      });
       record("suspect", e.node);
     });
     ml.on("leave", (n) => {
-      if (n.state === "dead") this.deaths++;
+      if (n.state === "dead") {
+        this.deaths++;
+        this.log?.push({
+          at: now(),
+          by: id,
+          kind: "dead",
+          subject: n.name,
+          from: "",
+          incarnation: n.incarnation,
+        });
+      }
       record(n.state === "left" ? "left" : "dead", n.name);
     });
   }

@@ -50,6 +50,13 @@ export interface SimulatorOptions {
   udpRecvBufferBytes?: number;
   /** The command that replays this run, printed with any failure. */
   replayCommand?: string;
+  /**
+   * How a node works off its backlog when a stall ends. "in-order" (default): everything in the
+   * order it fell due. "timers-first": expired timers first, then I/O in arrival order, as libuv's
+   * loop does after a block (timers phase before poll phase), so a probe can time out even though
+   * its ack is already waiting in the socket buffer.
+   */
+  stallBacklog?: "in-order" | "timers-first";
 }
 
 /** A scheduled action of the scenario itself, on no node's event loop (or on one, with a gate). */
@@ -86,6 +93,7 @@ export class Simulator<A extends SimApp = SimApp> {
   private readonly replayCommand: string;
   private nextAddress = 0;
   private failure: SimFailure | null = null;
+  private readonly timersFirst: boolean;
 
   constructor(options: SimulatorOptions, factory: AppFactory<A>) {
     if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
@@ -96,6 +104,7 @@ export class Simulator<A extends SimApp = SimApp> {
     this.port = options.port ?? 7946;
     this.udpRecvBufferBytes = options.udpRecvBufferBytes ?? 212992;
     this.replayCommand = options.replayCommand ?? `(seed ${options.seed})`;
+    this.timersFirst = options.stallBacklog === "timers-first";
     const mode = options.trace ?? "events";
     this.trace = mode === "off" ? null : new TraceHash();
     this.scheduler = new Scheduler({ batchWindowMs: options.batchWindowMs ?? 0, trace: this.trace });
@@ -394,6 +403,12 @@ export class Simulator<A extends SimApp = SimApp> {
     if (record.end > this.now) return; // extended: a later event ends it
     node.stalled = false;
     // Re-queue the backlog at this instant, in the order it was due: the node runs it late.
-    for (const event of node.takeBacklog()) this.scheduler.at(this.now, event);
+    const backlog = node.takeBacklog();
+    if (this.timersFirst) {
+      for (const event of backlog) if (event.kind === EventKind.Timer) this.scheduler.at(this.now, event);
+      for (const event of backlog) if (event.kind !== EventKind.Timer) this.scheduler.at(this.now, event);
+    } else {
+      for (const event of backlog) this.scheduler.at(this.now, event);
+    }
   }
 }

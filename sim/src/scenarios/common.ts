@@ -21,6 +21,8 @@ export interface ScenarioOptions {
   link?: LinkProfile;
   /** Printed with any failure. */
   replayCommand: string;
+  /** See SimulatorOptions.stallBacklog. */
+  stallBacklog?: "in-order" | "timers-first";
 }
 
 export interface FormedCluster {
@@ -52,6 +54,7 @@ export async function formCluster(
     link: { ...link, loss: 0 },
     config: { enableCompression: o.compress, ...o.config },
     replayCommand: o.replayCommand,
+    stallBacklog: o.stallBacklog ?? "in-order",
     ...(extra.configFor ? { configFor: extra.configFor } : {}),
     onCreate: (node, ml) => observer.attach(node, ml, () => cluster.sim.now),
   });
