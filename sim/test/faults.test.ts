@@ -145,3 +145,21 @@ test("a stalled server's kernel completes the handshake, but the accept runs aft
   assert.equal(connectedAt, 3);
   assert.equal(acceptedAt, 50.5);
 });
+
+test("with timers-first, a stalled node runs its expired timers before the I/O that arrived earlier", async () => {
+  const s = new Simulator<ProbeApp>(
+    { seed: 1, link: constant(1), stallBacklog: "timers-first" },
+    (ctx) => new ProbeApp(ctx),
+  );
+  const a = s.addNode();
+  const b = s.addNode();
+  const seen: string[] = [];
+  s.at(0, () => {
+    b.app!.runtime.setTimer(150, () => seen.push(`timer@${b.app!.runtime.now()}`));
+    b.app!.transport.setPacketHandler((p) => seen.push(`packet@${p.timestamp}`));
+  });
+  s.at(120, () => a.app!.send("early", addrOf(b)));
+  s.stall(b.id, { atMs: 100, durationMs: 200 });
+  await s.run(500);
+  assert.deepEqual(seen, ["timer@300", "packet@300"]);
+});
