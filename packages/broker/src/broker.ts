@@ -12,16 +12,16 @@ import { type AuthOptions, Authorizer } from "./auth/jwt.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 import { Hub, type PublishInput } from "./core/hub.ts";
 import { RequestError } from "./errors.ts";
-import { readJsonBody } from "./http/body.ts";
-import { type CorsOptions, corsHeaders, PREFLIGHT_HEADERS } from "./http/cors.ts";
-import { renderMetrics } from "./http/metrics.ts";
-import { parsePublishBody } from "./http/publish-body.ts";
+import type { CorsOptions } from "./http/cors.ts";
+import { createRouter } from "./http/router.ts";
+import { type BrokerStatus, buildMetrics, buildStatus } from "./http/status.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import type { Membership } from "./membership/membership.ts";
 import { StaticCluster } from "./membership/static.ts";
 import { InboundLinks } from "./replication/inbound.ts";
 import { Replicator } from "./replication/replicator.ts";
-import type { Subscriber } from "./sse/subscriber.ts";
+
+export type { BrokerStatus } from "./http/status.ts";
 
 /** Options of {@link createBroker}; every field has a default. */
 export interface BrokerOptions {
@@ -60,21 +60,6 @@ export interface BrokerOptions {
   logger?: Logger;
 }
 
-/** The `/status` body: sse-cluster's fields plus ours. */
-export interface BrokerStatus {
-  node: string;
-  origin: string;
-  gossip: {
-    member_count: number;
-    members: Record<string, number>;
-    health_score: number;
-    nodes: { name: string; gossip_addr: string; http_addr: string | null; state: string }[];
-  };
-  channels: Record<string, string[]>;
-  connections: number;
-  replication: { peer: string; httpAddr: string; connected: boolean; lagEvents: number }[];
-}
-
 export interface Broker {
   /** Serves the request if it is one of the broker's routes; returns false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
@@ -95,8 +80,6 @@ export interface Broker {
   readonly hub: Hub;
   readonly membership: Membership;
 }
-
-const MAX_CHANNEL_PARAMS = 256;
 
 /** Creates a broker. Replication starts at once if the membership has peers. */
 export function createBroker(options: BrokerOptions = {}): Broker {
@@ -129,328 +112,27 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   replicator.start();
   const auth = options.auth ? new Authorizer(options.auth) : null;
   const cors: CorsOptions = options.cors ?? { enabled: false, origins: [] };
-  const prefix = options.prefix ?? "";
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const maxChannels = options.maxChannelsPerStream ?? 32;
   let draining = false;
   let rejected = 0;
 
-  const status = (): BrokerStatus => {
-    const m = membership.status();
-    const members: Record<string, number> = {};
-    for (const node of m.members) {
-      const port = Number(node.gossipAddr.slice(node.gossipAddr.lastIndexOf(":") + 1));
-      members[node.gossipAddr] = Number.isFinite(port) ? port : 0;
-    }
-    return {
-      node: membership.localName,
-      origin: hub.origin,
-      gossip: {
-        member_count: m.memberCount,
-        members,
-        health_score: m.healthScore,
-        nodes: m.members.map((n) => ({
-          name: n.name,
-          gossip_addr: n.gossipAddr,
-          http_addr: n.httpAddr,
-          state: n.state,
-        })),
-      },
-      channels: hub.clientsByChannel(),
-      connections: hub.connectionCount,
-      replication: replicator.linkStatus(),
-    };
-  };
-
-  const metrics = (): string => {
-    const c = hub.counters;
-    const links = replicator.linkStatus();
-    const m = membership.status();
-    return renderMetrics([
-      { name: "shoal_connections", help: "Open event streams.", type: "gauge", value: hub.connectionCount },
-      {
-        name: "shoal_subscriptions",
-        help: "Channel subscriptions of open streams.",
-        type: "gauge",
-        value: hub.subscriptionCount,
-      },
-      {
-        name: "shoal_channels",
-        help: "Channels with subscribers or history.",
-        type: "gauge",
-        value: hub.channelCount,
-      },
-      {
-        name: "shoal_connections_total",
-        help: "Streams opened.",
-        type: "counter",
-        value: c.connectionsTotal,
-      },
-      {
-        name: "shoal_events_published_total",
-        help: "Events accepted on this node.",
-        type: "counter",
-        value: c.published,
-      },
-      {
-        name: "shoal_events_replicated_in_total",
-        help: "Events applied from peers.",
-        type: "counter",
-        value: c.received,
-      },
-      {
-        name: "shoal_events_delivered_total",
-        help: "Event deliveries to subscribers.",
-        type: "counter",
-        value: c.delivered,
-      },
-      {
-        name: "shoal_events_dropped_total",
-        help: "Events not delivered: duplicates suppressed.",
-        type: "counter",
-        value: [{ labels: { reason: "duplicate" }, value: c.duplicates }],
-      },
-      {
-        name: "shoal_evictions_total",
-        help: "Subscribers disconnected for overflowing their buffer.",
-        type: "counter",
-        value: c.evictions,
-      },
-      {
-        name: "shoal_evicted_bytes_total",
-        help: "Bytes pending at eviction.",
-        type: "counter",
-        value: c.evictedBytes,
-      },
-      {
-        name: "shoal_resumes_total",
-        help: "Streams opened with a cursor.",
-        type: "counter",
-        value: c.replays,
-      },
-      {
-        name: "shoal_resets_total",
-        help: "Resumes whose cursor was older than the history.",
-        type: "counter",
-        value: c.resets,
-      },
-      {
-        name: "shoal_requests_rejected_total",
-        help: "Requests answered with an error.",
-        type: "counter",
-        value: rejected,
-      },
-      {
-        name: "shoal_replication_lag_events",
-        help: "Events accepted here not yet acknowledged by the peer.",
-        type: "gauge",
-        value: links.map((l) => ({ labels: { peer: l.peer }, value: l.lagEvents })),
-      },
-      {
-        name: "shoal_replication_connected",
-        help: "1 when the replication link to the peer is up.",
-        type: "gauge",
-        value: links.map((l) => ({ labels: { peer: l.peer }, value: l.connected ? 1 : 0 })),
-      },
-      {
-        name: "shoal_replication_delay_ms",
-        help: "Origin-to-here delay of the last replicated event.",
-        type: "gauge",
-        value: inbound.lastDelayMs,
-      },
-      {
-        name: "shoal_replication_inbound_links",
-        help: "Open inbound replication links.",
-        type: "gauge",
-        value: inbound.count,
-      },
-      {
-        name: "shoal_gossip_members",
-        help: "Cluster members, this node included.",
-        type: "gauge",
-        value: m.memberCount,
-      },
-      {
-        name: "shoal_gossip_health_score",
-        help: "Lifeguard health score (0 = healthy).",
-        type: "gauge",
-        value: m.healthScore,
-      },
-    ]);
-  };
-
-  const sendJson = (
-    res: ServerResponse,
-    code: number,
-    body: unknown,
-    extra: Record<string, string> = {},
-  ): void => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const text = JSON.stringify(body);
-    res.writeHead(code, {
-      "Content-Type": "application/json; charset=utf-8",
-      "Content-Length": Buffer.byteLength(text),
-      "Cache-Control": "no-store",
-      ...extra,
-    });
-    res.end(text);
-  };
-
-  const fail = (res: ServerResponse, err: unknown, headers: Record<string, string>): void => {
-    rejected++;
-    if (err instanceof RequestError) {
-      sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
-    } else {
-      logger.error("request failed", { error: err instanceof Error ? err.message : String(err) });
-      sendJson(res, 500, { error: { code: "ERR_INTERNAL", message: "internal error" } }, headers);
-    }
-  };
-
-  const subscribe = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    first: string | null,
-    clientId: string | null,
-    headers: Record<string, string>,
-  ): Promise<void> => {
-    if (draining) throw new RequestError(503, "ERR_DRAINING", "node is shutting down; reconnect elsewhere");
-    const extra = url.searchParams.getAll("channel");
-    if (extra.length > MAX_CHANNEL_PARAMS)
-      throw new RequestError(400, "ERR_BAD_CHANNEL", "too many channels");
-    const channels = [...new Set(first === null ? extra : [first, ...extra])];
-    if (channels.length === 0) throw new RequestError(400, "ERR_BAD_CHANNEL", "no channel given");
-    if (channels.length > maxChannels)
-      throw new RequestError(400, "ERR_BAD_CHANNEL", `at most ${maxChannels} channels per stream`);
-    for (const ch of channels) {
-      if (!isValidName(ch)) throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
-    }
-    if (clientId !== null && !isValidName(clientId))
-      throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
-    if (auth !== null) await auth.checkSubscribe(req, url, channels);
-    if (req.socket.destroyed) return;
-    const header = req.headers["last-event-id"];
-    const cursor =
-      (typeof header === "string" && header !== "" ? header : null) ??
-      url.searchParams.get("lastEventId") ??
-      url.searchParams.get("last_event_id");
-    req.socket.setNoDelay(true);
-    req.socket.setTimeout(0);
-    const sub: Subscriber = hub.subscribe(res, {
-      channels,
-      clientId: clientId ?? randomBytes(9).toString("base64url"),
-      cursor,
-      headers,
-    });
-    void sub;
-  };
-
-  const publish = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    channel: string,
-    client: string | null,
-    headers: Record<string, string>,
-  ): Promise<void> => {
-    if (draining) {
-      req.resume();
-      throw new RequestError(503, "ERR_DRAINING", "node is shutting down; publish elsewhere");
-    }
-    if (channel !== ALL_CHANNELS && !isValidName(channel)) {
-      req.resume();
-      throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
-    }
-    if (client !== null && !isValidName(client)) {
-      req.resume();
-      throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
-    }
-    if (auth !== null) await auth.checkPublish(req, url, channel);
-    const fields = parsePublishBody(await readJsonBody(req, maxBody));
-    const ev = hub.publish({ channel, client: client ?? undefined, ...fields });
-    sendJson(
-      res,
-      200,
-      { origin: ev.origin, seq: ev.seq, channel: ev.channel === ALL_CHANNELS ? null : ev.channel },
-      headers,
-    );
-  };
-
-  const route = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    parts: string[],
-  ): Promise<void> => {
-    const headers = corsHeaders(cors, req);
-    try {
-      const method = req.method ?? "GET";
-      if (method === "OPTIONS") {
-        res.writeHead(204, { ...headers, ...(cors.enabled ? PREFLIGHT_HEADERS : {}) });
-        res.end();
-        return;
-      }
-      const [root, channel, clientWord, client, ...rest] = parts;
-      if (root === "status" || root === "metrics" || root === "healthz") {
-        if (parts.length !== 1) throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
-        if (method !== "GET") throw new RequestError(405, "ERR_METHOD", "use GET");
-        if (root === "healthz") {
-          sendJson(res, draining ? 503 : 200, { status: draining ? "draining" : "ok" }, headers);
-          return;
-        }
-        if (auth !== null) await auth.checkAdmin(req, url);
-        if (root === "status") sendJson(res, 200, status(), headers);
-        else {
-          const text = metrics();
-          res.writeHead(200, {
-            "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-            "Content-Length": Buffer.byteLength(text),
-            ...headers,
-          });
-          res.end(text);
-        }
-        return;
-      }
-      // root === "channel"
-      if (
-        rest.length > 0 ||
-        (clientWord !== undefined && clientWord !== "client") ||
-        (clientWord !== undefined && client === undefined)
-      )
-        throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
-      if (channel === "") throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
-      if (method === "GET") await subscribe(req, res, url, channel ?? null, client ?? null, headers);
-      else if (method === "POST")
-        await publish(req, res, url, channel ?? ALL_CHANNELS, client ?? null, headers);
-      else throw new RequestError(405, "ERR_METHOD", "use GET to subscribe, POST to publish");
-    } catch (err) {
-      if (req.method === "POST" && !req.readableEnded) req.resume();
-      fail(res, err, headers);
-    }
-  };
-
-  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const raw = req.url ?? "/";
-    if (!raw.startsWith(`${prefix}/`)) return false;
-    let url: URL;
-    let parts: string[];
-    try {
-      url = new URL(raw.slice(prefix.length), "http://broker.invalid");
-      parts = url.pathname.slice(1).split("/").map(decodeURIComponent);
-    } catch {
-      if (!/^\/(channel|status|metrics|healthz)(\/|\?|$)/.test(raw.slice(prefix.length))) return false;
-      fail(res, new RequestError(400, "ERR_BAD_URL", "malformed URL"), corsHeaders(cors, req));
-      return true;
-    }
-    if (parts.length > 0 && parts[parts.length - 1] === "" && parts.length > 1) parts.pop();
-    const root = parts[0];
-    if (root !== "channel" && root !== "status" && root !== "metrics" && root !== "healthz") return false;
-    void route(req, res, url, parts);
-    return true;
-  };
+  const sources = { hub, membership, replicator, inbound, rejected: () => rejected };
+  const status = (): BrokerStatus => buildStatus(sources);
+  const metrics = (): string => buildMetrics(sources);
+  const handle = createRouter({
+    hub,
+    auth,
+    cors,
+    prefix: options.prefix ?? "",
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxChannelsPerStream: options.maxChannelsPerStream ?? 32,
+    isDraining: () => draining,
+    status,
+    metrics,
+    onRejected: () => {
+      rejected++;
+    },
+    logger,
+  });
 
   return {
     hub,

@@ -1,0 +1,220 @@
+/**
+ * The HTTP routes of the broker (sse-cluster's, plus `/healthz` and `/metrics`). Every failure is
+ * answered with a JSON error and a 4xx (5xx only for a bug); nothing a client sends can crash it.
+ */
+
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Authorizer } from "../auth/jwt.ts";
+import { ALL_CHANNELS, isValidName } from "../core/event.ts";
+import type { Hub } from "../core/hub.ts";
+import { RequestError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { readJsonBody } from "./body.ts";
+import { type CorsOptions, corsHeaders, PREFLIGHT_HEADERS } from "./cors.ts";
+import { parsePublishBody } from "./publish-body.ts";
+import type { BrokerStatus } from "./status.ts";
+
+/** Bound on `?channel=` parameters read at all (before the per-stream limit is checked). */
+const MAX_CHANNEL_PARAMS = 256;
+
+/** What the routes need. */
+export interface RouterDeps {
+  hub: Hub;
+  auth: Authorizer | null;
+  cors: CorsOptions;
+  prefix: string;
+  maxBodyBytes: number;
+  maxChannelsPerStream: number;
+  isDraining(): boolean;
+  status(): BrokerStatus;
+  metrics(): string;
+  onRejected(): void;
+  logger: Logger;
+}
+
+/** Returns `handle(req, res)`: true when the request is one of the broker's (and is being served). */
+export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { hub, auth, cors, prefix, logger } = deps;
+  const maxBody = deps.maxBodyBytes;
+  const maxChannels = deps.maxChannelsPerStream;
+
+  const fail = (res: ServerResponse, err: unknown, headers: Record<string, string>): void => {
+    deps.onRejected();
+    if (err instanceof RequestError) {
+      sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
+    } else {
+      logger.error("request failed", { error: err instanceof Error ? err.message : String(err) });
+      sendJson(res, 500, { error: { code: "ERR_INTERNAL", message: "internal error" } }, headers);
+    }
+  };
+
+  const subscribe = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    first: string | null,
+    clientId: string | null,
+    headers: Record<string, string>,
+  ): Promise<void> => {
+    if (deps.isDraining())
+      throw new RequestError(503, "ERR_DRAINING", "node is shutting down; reconnect elsewhere");
+    const extra = url.searchParams.getAll("channel");
+    if (extra.length > MAX_CHANNEL_PARAMS)
+      throw new RequestError(400, "ERR_BAD_CHANNEL", "too many channels");
+    const channels = [...new Set(first === null ? extra : [first, ...extra])];
+    if (channels.length === 0) throw new RequestError(400, "ERR_BAD_CHANNEL", "no channel given");
+    if (channels.length > maxChannels)
+      throw new RequestError(400, "ERR_BAD_CHANNEL", `at most ${maxChannels} channels per stream`);
+    for (const ch of channels) {
+      if (!isValidName(ch)) throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
+    }
+    if (clientId !== null && !isValidName(clientId))
+      throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
+    if (auth !== null) await auth.checkSubscribe(req, url, channels);
+    if (req.socket.destroyed) return;
+    const header = req.headers["last-event-id"];
+    const cursor =
+      (typeof header === "string" && header !== "" ? header : null) ??
+      url.searchParams.get("lastEventId") ??
+      url.searchParams.get("last_event_id");
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+    hub.subscribe(res, {
+      channels,
+      clientId: clientId ?? randomBytes(9).toString("base64url"),
+      cursor,
+      headers,
+    });
+  };
+
+  const publish = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    channel: string,
+    client: string | null,
+    headers: Record<string, string>,
+  ): Promise<void> => {
+    if (deps.isDraining()) {
+      req.resume();
+      throw new RequestError(503, "ERR_DRAINING", "node is shutting down; publish elsewhere");
+    }
+    if (channel !== ALL_CHANNELS && !isValidName(channel)) {
+      req.resume();
+      throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
+    }
+    if (client !== null && !isValidName(client)) {
+      req.resume();
+      throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
+    }
+    if (auth !== null) await auth.checkPublish(req, url, channel);
+    const fields = parsePublishBody(await readJsonBody(req, maxBody));
+    const ev = hub.publish({ channel, client: client ?? undefined, ...fields });
+    sendJson(
+      res,
+      200,
+      { origin: ev.origin, seq: ev.seq, channel: ev.channel === ALL_CHANNELS ? null : ev.channel },
+      headers,
+    );
+  };
+
+  const route = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    parts: string[],
+  ): Promise<void> => {
+    const headers = corsHeaders(cors, req);
+    try {
+      const method = req.method ?? "GET";
+      if (method === "OPTIONS") {
+        res.writeHead(204, { ...headers, ...(cors.enabled ? PREFLIGHT_HEADERS : {}) });
+        res.end();
+        return;
+      }
+      const [root, channel, clientWord, client, ...rest] = parts;
+      if (root === "status" || root === "metrics" || root === "healthz") {
+        if (parts.length !== 1) throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
+        if (method !== "GET") throw new RequestError(405, "ERR_METHOD", "use GET");
+        if (root === "healthz") {
+          sendJson(
+            res,
+            deps.isDraining() ? 503 : 200,
+            { status: deps.isDraining() ? "draining" : "ok" },
+            headers,
+          );
+          return;
+        }
+        if (auth !== null) await auth.checkAdmin(req, url);
+        if (root === "status") sendJson(res, 200, deps.status(), headers);
+        else {
+          const text = deps.metrics();
+          res.writeHead(200, {
+            "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+            "Content-Length": Buffer.byteLength(text),
+            ...headers,
+          });
+          res.end(text);
+        }
+        return;
+      }
+      // root === "channel"
+      if (
+        rest.length > 0 ||
+        (clientWord !== undefined && clientWord !== "client") ||
+        (clientWord !== undefined && client === undefined)
+      )
+        throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
+      if (channel === "") throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
+      if (method === "GET") await subscribe(req, res, url, channel ?? null, client ?? null, headers);
+      else if (method === "POST")
+        await publish(req, res, url, channel ?? ALL_CHANNELS, client ?? null, headers);
+      else throw new RequestError(405, "ERR_METHOD", "use GET to subscribe, POST to publish");
+    } catch (err) {
+      if (req.method === "POST" && !req.readableEnded) req.resume();
+      fail(res, err, headers);
+    }
+  };
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const raw = req.url ?? "/";
+    if (!raw.startsWith(`${prefix}/`)) return false;
+    let url: URL;
+    let parts: string[];
+    try {
+      url = new URL(raw.slice(prefix.length), "http://broker.invalid");
+      parts = url.pathname.slice(1).split("/").map(decodeURIComponent);
+    } catch {
+      if (!/^\/(channel|status|metrics|healthz)(\/|\?|$)/.test(raw.slice(prefix.length))) return false;
+      fail(res, new RequestError(400, "ERR_BAD_URL", "malformed URL"), corsHeaders(cors, req));
+      return true;
+    }
+    if (parts.length > 0 && parts[parts.length - 1] === "" && parts.length > 1) parts.pop();
+    const root = parts[0];
+    if (root !== "channel" && root !== "status" && root !== "metrics" && root !== "healthz") return false;
+    void route(req, res, url, parts);
+    return true;
+  };
+}
+
+/** Sends a JSON body (or drops the connection if a stream already started on it). */
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+    ...extra,
+  });
+  res.end(text);
+}

@@ -1,0 +1,183 @@
+/** The `/status` body (sse-cluster's fields plus Shoal's) and the `/metrics` text. */
+import type { Hub } from "../core/hub.ts";
+import type { Membership } from "../membership/membership.ts";
+import type { InboundLinks } from "../replication/inbound.ts";
+import type { Replicator } from "../replication/replicator.ts";
+import { renderMetrics } from "./metrics.ts";
+
+/** The `/status` body: sse-cluster's fields plus ours. */
+export interface BrokerStatus {
+  node: string;
+  origin: string;
+  gossip: {
+    member_count: number;
+    members: Record<string, number>;
+    health_score: number;
+    nodes: { name: string; gossip_addr: string; http_addr: string | null; state: string }[];
+  };
+  channels: Record<string, string[]>;
+  connections: number;
+  replication: { peer: string; httpAddr: string; connected: boolean; lagEvents: number }[];
+}
+
+/** What status and metrics are read from. */
+export interface StatusSources {
+  hub: Hub;
+  membership: Membership;
+  replicator: Replicator;
+  inbound: InboundLinks;
+  /** Requests answered with an error so far. */
+  rejected(): number;
+}
+
+/**
+ * `gossip.members` keeps sse-cluster's shape (a map to the gossip port) but is keyed by
+ * `host:port`, since several nodes may share a host; `gossip.nodes` has the details.
+ */
+export function buildStatus(s: StatusSources): BrokerStatus {
+  const { hub, membership, replicator } = s;
+  const m = membership.status();
+  const members: Record<string, number> = {};
+  for (const node of m.members) {
+    const port = Number(node.gossipAddr.slice(node.gossipAddr.lastIndexOf(":") + 1));
+    members[node.gossipAddr] = Number.isFinite(port) ? port : 0;
+  }
+  return {
+    node: membership.localName,
+    origin: hub.origin,
+    gossip: {
+      member_count: m.memberCount,
+      members,
+      health_score: m.healthScore,
+      nodes: m.members.map((n) => ({
+        name: n.name,
+        gossip_addr: n.gossipAddr,
+        http_addr: n.httpAddr,
+        state: n.state,
+      })),
+    },
+    channels: hub.clientsByChannel(),
+    connections: hub.connectionCount,
+    replication: replicator.linkStatus(),
+  };
+}
+
+/** Prometheus text: connections, subscriptions, events published/delivered/dropped, evictions, replication lag, members, health. */
+export function buildMetrics(s: StatusSources): string {
+  const { hub, membership, replicator, inbound } = s;
+  const c = hub.counters;
+  const links = replicator.linkStatus();
+  const m = membership.status();
+  const rejected = s.rejected();
+  return renderMetrics([
+    { name: "shoal_connections", help: "Open event streams.", type: "gauge", value: hub.connectionCount },
+    {
+      name: "shoal_subscriptions",
+      help: "Channel subscriptions of open streams.",
+      type: "gauge",
+      value: hub.subscriptionCount,
+    },
+    {
+      name: "shoal_channels",
+      help: "Channels with subscribers or history.",
+      type: "gauge",
+      value: hub.channelCount,
+    },
+    {
+      name: "shoal_connections_total",
+      help: "Streams opened.",
+      type: "counter",
+      value: c.connectionsTotal,
+    },
+    {
+      name: "shoal_events_published_total",
+      help: "Events accepted on this node.",
+      type: "counter",
+      value: c.published,
+    },
+    {
+      name: "shoal_events_replicated_in_total",
+      help: "Events applied from peers.",
+      type: "counter",
+      value: c.received,
+    },
+    {
+      name: "shoal_events_delivered_total",
+      help: "Event deliveries to subscribers.",
+      type: "counter",
+      value: c.delivered,
+    },
+    {
+      name: "shoal_events_dropped_total",
+      help: "Events not delivered: duplicates suppressed.",
+      type: "counter",
+      value: [{ labels: { reason: "duplicate" }, value: c.duplicates }],
+    },
+    {
+      name: "shoal_evictions_total",
+      help: "Subscribers disconnected for overflowing their buffer.",
+      type: "counter",
+      value: c.evictions,
+    },
+    {
+      name: "shoal_evicted_bytes_total",
+      help: "Bytes pending at eviction.",
+      type: "counter",
+      value: c.evictedBytes,
+    },
+    {
+      name: "shoal_resumes_total",
+      help: "Streams opened with a cursor.",
+      type: "counter",
+      value: c.replays,
+    },
+    {
+      name: "shoal_resets_total",
+      help: "Resumes whose cursor was older than the history.",
+      type: "counter",
+      value: c.resets,
+    },
+    {
+      name: "shoal_requests_rejected_total",
+      help: "Requests answered with an error.",
+      type: "counter",
+      value: rejected,
+    },
+    {
+      name: "shoal_replication_lag_events",
+      help: "Events accepted here not yet acknowledged by the peer.",
+      type: "gauge",
+      value: links.map((l) => ({ labels: { peer: l.peer }, value: l.lagEvents })),
+    },
+    {
+      name: "shoal_replication_connected",
+      help: "1 when the replication link to the peer is up.",
+      type: "gauge",
+      value: links.map((l) => ({ labels: { peer: l.peer }, value: l.connected ? 1 : 0 })),
+    },
+    {
+      name: "shoal_replication_delay_ms",
+      help: "Origin-to-here delay of the last replicated event.",
+      type: "gauge",
+      value: inbound.lastDelayMs,
+    },
+    {
+      name: "shoal_replication_inbound_links",
+      help: "Open inbound replication links.",
+      type: "gauge",
+      value: inbound.count,
+    },
+    {
+      name: "shoal_gossip_members",
+      help: "Cluster members, this node included.",
+      type: "gauge",
+      value: m.memberCount,
+    },
+    {
+      name: "shoal_gossip_health_score",
+      help: "Lifeguard health score (0 = healthy).",
+      type: "gauge",
+      value: m.healthScore,
+    },
+  ]);
+}
