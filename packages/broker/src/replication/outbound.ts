@@ -40,6 +40,9 @@ export class OutboundLink {
   private waitingDrain = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private backoffMs = 50;
+  /** Consecutive failed attempts, and whether the link ever worked (for log levels). */
+  private failures = 0;
+  private everUp = false;
   /** Time the oldest unacknowledged event was sent (for the lag metric), or 0. */
   oldestUnackedAt = 0;
 
@@ -142,6 +145,8 @@ export class OutboundLink {
     if (msg.t === "welcome") {
       this.ready = true;
       this.backoffMs = 50;
+      this.failures = 0;
+      this.everUp = true;
       // The peer's word is authoritative: after a restart it may know less than it once did.
       this.acked = Math.min(msg.acked, this.hub.log.lastSeq);
       this.sent = this.acked;
@@ -183,9 +188,12 @@ export class OutboundLink {
     this.ready = false;
     this.waitingDrain = false;
     if (this.closed || this.retryTimer !== null) return;
-    if (err !== undefined) {
-      this.settings.logger.debug("replication link down", { peer: this.peer.name, error: err.message });
-    }
+    this.failures++;
+    // Warn when a working link breaks, and once when a peer stays unreachable; retries are debug.
+    const fields = { peer: this.peer.name, httpAddr: this.peer.httpAddr, error: err?.message ?? "closed" };
+    if (this.failures === 1 && this.everUp) this.settings.logger.warn("replication link lost", fields);
+    else if (this.failures === 10) this.settings.logger.warn("replication link cannot connect", fields);
+    else this.settings.logger.debug("replication link down", fields);
     const delay = this.backoffMs;
     this.backoffMs = Math.min(2_000, this.backoffMs * 2);
     this.retryTimer = setTimeout(() => {
