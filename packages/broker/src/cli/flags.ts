@@ -1,0 +1,179 @@
+/** The flags of `shoal start`: sse-cluster's (with their environment variables) and Shoal's. */
+
+/** One flag: its environment variable, type, default and help line. */
+export interface FlagSpec {
+  env: string;
+  type: "string" | "boolean";
+  default: string;
+  help: string;
+}
+
+/** Every flag of `shoal start`: name -> env var, type, default, help. */
+export const FLAGS: Record<string, FlagSpec> = {
+  "gossip.port": {
+    env: "GOSSIP_PORT",
+    type: "string",
+    default: "42000",
+    help: "Gossip (memberlist) port, UDP and TCP.",
+  },
+  "gossip.hosts": {
+    env: "GOSSIP_HOSTS",
+    type: "string",
+    default: "",
+    help: "Comma-separated host:port of existing members to join.",
+  },
+  "gossip.secretKey": {
+    env: "GOSSIP_SECRET_KEY",
+    type: "string",
+    default: "",
+    help: "Base64 AES key (16, 24 or 32 bytes): encrypts gossip and authenticates/encrypts replication.",
+  },
+  "gossip.profile": {
+    env: "SHOAL_GOSSIP_PROFILE",
+    type: "string",
+    default: "lan",
+    help: "Gossip timing: lan (memberlist defaults) or local (fast, for one host).",
+  },
+  "http.server.port": {
+    env: "HTTP_SERVER_PORT",
+    type: "string",
+    default: "8080",
+    help: "HTTP port (API, streams, replication).",
+  },
+  "http.server.cors.enabled": {
+    env: "HTTP_SERVER_ENABLE_CORS",
+    type: "boolean",
+    default: "false",
+    help: "Send CORS headers (with --http.server.cors.origins: only to those, with credentials).",
+  },
+  "http.server.cors.origins": {
+    env: "SHOAL_CORS_ORIGINS",
+    type: "string",
+    default: "",
+    help: "Comma-separated allowed origins (exact). Empty with CORS on: any origin, no credentials.",
+  },
+  "http.client.timeout": {
+    env: "HTTP_CLIENT_TIMEOUT",
+    type: "string",
+    default: "5s",
+    help: "Timeout of node-to-node connections (e.g. 500ms, 5s, or ms as a number).",
+  },
+  "node.name": {
+    env: "SHOAL_NODE_NAME",
+    type: "string",
+    default: "",
+    help: "Unique node name (default: host name + random suffix).",
+  },
+  "bind.addr": {
+    env: "SHOAL_BIND_ADDR",
+    type: "string",
+    default: "0.0.0.0",
+    help: "Address HTTP and gossip bind to.",
+  },
+  "advertise.addr": {
+    env: "SHOAL_ADVERTISE_ADDR",
+    type: "string",
+    default: "",
+    help: "Address peers use to reach this node (default: derived from the bind address).",
+  },
+  "history.size": {
+    env: "SHOAL_HISTORY_SIZE",
+    type: "string",
+    default: "1000",
+    help: "Events kept per channel for resume.",
+  },
+  "history.age": {
+    env: "SHOAL_HISTORY_AGE",
+    type: "string",
+    default: "5m",
+    help: "Oldest event kept for resume (e.g. 30s, 5m).",
+  },
+  "history.bytes": {
+    env: "SHOAL_HISTORY_BYTES",
+    type: "string",
+    default: "8388608",
+    help: "Most payload bytes kept per channel for resume.",
+  },
+  "sse.heartbeat": {
+    env: "SHOAL_HEARTBEAT",
+    type: "string",
+    default: "15s",
+    help: "Heartbeat comment interval (0 = off).",
+  },
+  "sse.retry": {
+    env: "SHOAL_RETRY",
+    type: "string",
+    default: "2s",
+    help: "Reconnect delay suggested to clients (jittered ±50%).",
+  },
+  "sse.buffer": {
+    env: "SHOAL_BUFFER_BYTES",
+    type: "string",
+    default: "1048576",
+    help: "Bytes a subscriber may lag behind before it is disconnected (it can resume).",
+  },
+  "sse.ready": {
+    env: "SHOAL_READY_EVENT",
+    type: "string",
+    default: "true",
+    help: "Open each stream with a `shoal-ready` event whose id is the starting cursor (true/false).",
+  },
+  "http.body.limit": {
+    env: "SHOAL_BODY_LIMIT",
+    type: "string",
+    default: "1048576",
+    help: "Largest publish body, bytes.",
+  },
+  "auth.jwt.key": {
+    env: "SHOAL_JWT_KEY",
+    type: "string",
+    default: "",
+    help: "Turns JWT auth on: HMAC secret, or a path to a PEM public key (prefix with @).",
+  },
+  "auth.anonymousSubscribe": {
+    env: "SHOAL_AUTH_ANONYMOUS_SUBSCRIBE",
+    type: "boolean",
+    default: "false",
+    help: "With auth on, let subscribers in without a token.",
+  },
+  "auth.protectStatus": {
+    env: "SHOAL_AUTH_PROTECT_STATUS",
+    type: "boolean",
+    default: "false",
+    help: "With auth on, /status and /metrics need a token whose shoal.admin claim is true.",
+  },
+  "shutdown.timeout": {
+    env: "SHOAL_SHUTDOWN_TIMEOUT",
+    type: "string",
+    default: "10s",
+    help: "Bound on the graceful stop.",
+  },
+  "log.level": {
+    env: "SHOAL_LOG_LEVEL",
+    type: "string",
+    default: "info",
+    help: "debug, info, warn, error or silent.",
+  },
+};
+
+/** The `--help` text. */
+export function helpText(): string {
+  const lines = [
+    "Usage: shoal start [flags]",
+    "",
+    "Starts a clustered Server-Sent Events broker node. Every flag can also be set by its environment variable.",
+    "",
+    "Routes: GET /channel/{channel}[/client/{client}][?channel=more]  (subscribe; Last-Event-ID resumes)",
+    "        POST /channel, /channel/{channel}, /channel/{channel}/client/{client}  JSON {id?, event?, data, retry?}",
+    "        GET /status, /healthz, /metrics",
+    "",
+    "Flags:",
+  ];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const def = spec.default === "" ? "" : ` (default ${spec.default})`;
+    lines.push(`  --${name}${spec.type === "string" ? " <value>" : ""}`);
+    lines.push(`      ${spec.help}${def}  [env ${spec.env}]`);
+  }
+  lines.push("  -h, --help", "      Show this help.", "");
+  return lines.join("\n");
+}
