@@ -100,7 +100,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     readyEvent: options.readyEvent ?? true,
   });
   const secret = options.secretKey ?? null;
-  const inbound = new InboundLinks(hub, membership.localName, secret, logger);
+  const inbound = new InboundLinks(hub, membership, secret, logger);
   const replicator = new Replicator(hub, membership, {
     nodeName: membership.localName,
     secret,

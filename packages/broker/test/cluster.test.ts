@@ -181,6 +181,8 @@ test("with a secret key, replication is encrypted and a node without the key can
     });
     req.on("error", () => resolve(true));
     req.end();
+    // A link the node failed to refuse would stay open: give up (and fail) after a generous wait.
+    setTimeout(() => resolve(false), 10_000).unref();
   });
   assert.equal(closed, true);
   a.broker.publish({ channel: "s", data: "after" });
@@ -191,6 +193,35 @@ test("with a secret key, replication is encrypted and a node without the key can
   );
   assert.equal(b.broker.hub.applied.has("EvilEvil"), false);
   sub.close();
+});
+
+test("without a key, only current members may open a replication link", async () => {
+  const nodes = await cluster(null, 2);
+  const [, b] = nodes as [TestNode, TestNode];
+  const closed = await new Promise<boolean>((resolve) => {
+    const req = request({
+      host: "127.0.0.1",
+      port: b.port,
+      path: "/_shoal/replication",
+      headers: { Connection: "Upgrade", Upgrade: "shoal-replication/1" },
+    });
+    req.on("upgrade", (_res, socket) => {
+      const body = Buffer.from(JSON.stringify({ t: "hello", node: "stranger", origin: "Stranger" }));
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(body.length);
+      socket.write(Buffer.concat([head, body]));
+      socket.on("close", () => resolve(true));
+      socket.on("error", () => resolve(true));
+    });
+    req.on("error", () => resolve(true));
+    req.end();
+    // A link the node failed to refuse would stay open: give up (and fail) after a generous wait.
+    setTimeout(() => resolve(false), 10_000).unref();
+  });
+  assert.equal(closed, true);
+  assert.equal(b.broker.hub.applied.has("Stranger"), false);
+  // The members' own link is unaffected.
+  assert.ok(b.broker.status().replication.every((l) => l.connected));
 });
 
 test("a peer that was down gets the events it missed once its link is back", async () => {

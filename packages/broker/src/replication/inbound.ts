@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import type { Hub } from "../core/hub.ts";
 import { ReplicationError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { Membership } from "../membership/membership.ts";
 import { LinkCipher } from "./cipher.ts";
 import { LinkConnection } from "./connection.ts";
 import { fromWire, type LinkMessage, REPLICATION_PATH, REPLICATION_PROTOCOL } from "./messages.ts";
@@ -31,10 +32,27 @@ export class InboundLinks {
 
   constructor(
     private readonly hub: Hub,
-    private readonly nodeName: string,
+    private readonly membership: Membership,
     private readonly secret: Uint8Array | null,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Without a key there is no cryptographic check, so a link must at least come from a current
+   * member: its name must be a member's and its address that member's host. (With a key, the
+   * first frame authenticates it.) A peer we have not heard of yet simply retries.
+   */
+  private isMember(name: string, remoteAddress: string | undefined): boolean {
+    const remote = (remoteAddress ?? "").replace(/^::ffff:/, "");
+    for (const m of this.membership.status().members) {
+      if (m.name !== name) continue;
+      const hosts = [m.gossipAddr, m.httpAddr ?? ""].map((a) =>
+        a.slice(0, a.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1"),
+      );
+      return hosts.includes(remote);
+    }
+    return false;
+  }
 
   get count(): number {
     return this.open.size;
@@ -86,9 +104,15 @@ export class InboundLinks {
     conn.onMessage = (msg: LinkMessage) => {
       if (origin === null) {
         if (msg.t !== "hello") throw new ReplicationError("expected hello");
+        if (this.secret === null && !this.isMember(msg.node, (socket as Socket).remoteAddress))
+          throw new ReplicationError(`refusing replication from non-member ${msg.node}`);
         clearTimeout(helloTimer);
         origin = msg.origin;
-        conn.send({ t: "welcome", node: this.nodeName, acked: this.hub.applied.get(origin) ?? 0 });
+        conn.send({
+          t: "welcome",
+          node: this.membership.localName,
+          acked: this.hub.applied.get(origin) ?? 0,
+        });
         return;
       }
       if (msg.t !== "events") throw new ReplicationError(`unexpected ${msg.t} on inbound link`);
