@@ -14,6 +14,7 @@ import { ALL_CHANNELS, type BrokerEvent } from "./event.ts";
 import { Feed, feedKey } from "./feed.ts";
 import { History, type HistoryLimits } from "./history.ts";
 import { OriginLog } from "./origin-log.ts";
+import { type Replay, replayAfter, resetEvent } from "./replay.ts";
 
 /** Tunables of the core. */
 export interface HubOptions {
@@ -300,41 +301,10 @@ export class Hub implements SubscriberOwner {
     }
   }
 
-  /** Events after `cursor` on these channels (and broadcasts), per origin in seq order. */
-  private replay(channels: string[], cursor: Vector, clientId: string): { text: string; vector: Vector } {
-    const histories: History[] = [];
-    for (const name of [...channels, ALL_CHANNELS]) {
-      histories.push(this.channel(name).history);
-    }
-    let text = "";
-    if (histories.some((h) => h.hasGapFor(cursor))) text += resetEvent("history-exceeded", channels);
-    const perOrigin = new Map<string, BrokerEvent[]>();
-    for (const h of histories) {
-      h.forEachAfter(cursor, (ev) => {
-        const list = perOrigin.get(ev.origin);
-        if (list === undefined) perOrigin.set(ev.origin, [ev]);
-        else list.push(ev);
-      });
-    }
-    const lists = [...perOrigin.values()];
-    for (const list of lists) list.sort((a, b) => a.seq - b.seq);
-    const vector: Vector = new Map(cursor);
-    // Merge the per-origin lists by time so origins interleave roughly as they happened.
-    const idx = lists.map(() => 0);
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < lists.length; i++) {
-        const ev = lists[i]![idx[i]!];
-        if (ev !== undefined && (best < 0 || ev.time < lists[best]![idx[best]!]!.time)) best = i;
-      }
-      if (best < 0) break;
-      const ev = lists[best]![idx[best]!]!;
-      idx[best]!++;
-      vector.set(ev.origin, ev.seq);
-      if (ev.client !== undefined && ev.client !== clientId) continue;
-      text += withId(encodeCursor(vector), frameBody(ev));
-    }
-    return { text, vector };
+  /** Replays what `cursor` missed on these channels (and broadcasts); see {@link replayAfter}. */
+  private replay(channels: string[], cursor: Vector, clientId: string): Replay {
+    const histories = [...channels, ALL_CHANNELS].map((name) => this.channel(name).history);
+    return replayAfter(histories, channels, cursor, clientId);
   }
 
   private feedFor(channels: string[]): Feed {
@@ -397,8 +367,4 @@ export class Hub implements SubscriberOwner {
       }
     }
   }
-}
-
-function resetEvent(reason: string, channels: string[]): string {
-  return frameBody({ event: "reset", data: JSON.stringify({ reason, channels }) });
 }
