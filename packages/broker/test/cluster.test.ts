@@ -48,6 +48,16 @@ test("events published on any node reach subscribers on every node, once each, i
   const total = perNode * nodes.length;
   await waitFor(() => subs.every((s) => s.named().length >= total), "all deliveries");
   await new Promise((r) => setTimeout(r, 50));
+  await waitFor(
+    () => nodes.every((n) => n.broker.status().replication.every((l) => l.lagEvents === 0)),
+    "all acked",
+  );
+  const metrics = nodes[0]!.broker.metrics();
+  assert.match(metrics, /^shoal_replication_lag_events\{peer="n1"\} 0$/m);
+  assert.match(metrics, /^shoal_replication_lag_seconds\{peer="n2"\} 0$/m);
+  assert.match(metrics, /^shoal_replication_connected\{peer="n1"\} 1$/m);
+  assert.match(metrics, new RegExp(`^shoal_events_replicated_in_total ${perNode * 2}$`, "m"));
+  assert.match(metrics, new RegExp(`^shoal_events_published_total ${perNode}$`, "m"));
   for (const s of subs) {
     const data = s.named().map((e) => e.data);
     assert.equal(data.length, total, "no duplicates");

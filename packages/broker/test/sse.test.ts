@@ -300,3 +300,28 @@ test("embedding: handle() serves only the broker's routes, under an optional pre
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test("/metrics covers connections, subscriptions, events, drops, evictions, replication and gossip", async () => {
+  const n = await node();
+  const c = await SseClient.open(n.base, "/channel/m?channel=m2");
+  await waitFor(() => c.named("shoal-ready").length === 1, "ready");
+  await httpJson(n.base, "POST", "/channel/m", { data: 1 });
+  await waitFor(() => c.named().length === 1, "delivery");
+  const res = await httpJson(n.base, "GET", "/metrics");
+  assert.match(String(res.headers["content-type"]), /^text\/plain; version=0.0.4/);
+  const text = String(res.body);
+  for (const line of [
+    "shoal_connections 1",
+    "shoal_subscriptions 2",
+    "shoal_events_published_total 1",
+    "shoal_events_delivered_total 1",
+    'shoal_events_dropped_total{reason="duplicate"} 0',
+    "shoal_evictions_total 0",
+    "shoal_gossip_members 1",
+    "shoal_gossip_health_score 0",
+  ]) {
+    assert.ok(text.split("\n").includes(line), line);
+  }
+  assert.match(text, /# TYPE shoal_replication_lag_events gauge/);
+  c.close();
+});

@@ -2,7 +2,7 @@
 import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
-import type { Replicator } from "../replication/replicator.ts";
+import type { LinkStatus, Replicator } from "../replication/replicator.ts";
 import { renderMetrics } from "./metrics.ts";
 
 /** The `/status` body: sse-cluster's fields plus ours. */
@@ -17,7 +17,7 @@ export interface BrokerStatus {
   };
   channels: Record<string, string[]>;
   connections: number;
-  replication: { peer: string; httpAddr: string; connected: boolean; lagEvents: number }[];
+  replication: LinkStatus[];
 }
 
 /** What status and metrics are read from. */
@@ -148,6 +148,12 @@ export function buildMetrics(s: StatusSources): string {
       help: "Events accepted here not yet acknowledged by the peer.",
       type: "gauge",
       value: links.map((l) => ({ labels: { peer: l.peer }, value: l.lagEvents })),
+    },
+    {
+      name: "shoal_replication_lag_seconds",
+      help: "Age of the oldest event accepted here and not yet acknowledged by the peer.",
+      type: "gauge",
+      value: links.map((l) => ({ labels: { peer: l.peer }, value: l.lagMs / 1000 })),
     },
     {
       name: "shoal_replication_connected",

@@ -43,8 +43,6 @@ export class OutboundLink {
   /** Consecutive failed attempts, and whether the link ever worked (for log levels). */
   private failures = 0;
   private everUp = false;
-  /** Time the oldest unacknowledged event was sent (for the lag metric), or 0. */
-  oldestUnackedAt = 0;
 
   constructor(
     readonly peer: Peer,
@@ -59,6 +57,12 @@ export class OutboundLink {
   /** Events accepted here that the peer has not acknowledged. */
   get lagEvents(): number {
     return Math.max(0, this.hub.log.lastSeq - this.acked);
+  }
+
+  /** Age of the oldest event the peer has not acknowledged, ms (0 when none). */
+  get lagMs(): number {
+    const oldest = this.hub.log.after(this.acked, 1)[0];
+    return oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.time);
   }
 
   start(): void {
@@ -150,12 +154,10 @@ export class OutboundLink {
       // The peer's word is authoritative: after a restart it may know less than it once did.
       this.acked = Math.min(msg.acked, this.hub.log.lastSeq);
       this.sent = this.acked;
-      this.oldestUnackedAt = 0;
       this.settings.logger.debug("replication link up", { peer: this.peer.name, acked: msg.acked });
       this.pump();
     } else if (msg.t === "ack") {
       if (msg.s > this.acked) this.acked = Math.min(msg.s, this.sent);
-      this.oldestUnackedAt = this.acked < this.sent ? this.oldestUnackedAt : 0;
       this.pump();
     } else {
       this.conn?.close(new ReplicationError(`unexpected ${msg.t} on outbound link`));
@@ -174,7 +176,6 @@ export class OutboundLink {
         this.sent = log.lastSeq; // the rest was dropped from the bounded log: the peer gets a gap
         break;
       }
-      if (this.oldestUnackedAt === 0) this.oldestUnackedAt = Date.now();
       this.sent = batch[batch.length - 1]!.seq;
       const ok = conn.send({ t: "events", e: batch.map(toWire) });
       if (!ok) {

@@ -6,6 +6,17 @@ import type { Hub } from "../core/hub.ts";
 import type { Membership, Peer } from "../membership/membership.ts";
 import { type LinkSettings, OutboundLink } from "./outbound.ts";
 
+/** One outbound link, as `/status` and `/metrics` show it. */
+export interface LinkStatus {
+  peer: string;
+  httpAddr: string;
+  connected: boolean;
+  /** Events accepted here that the peer has not acknowledged yet. */
+  lagEvents: number;
+  /** Age of the oldest of those, ms. */
+  lagMs: number;
+}
+
 export class Replicator {
   private readonly links = new Map<string, OutboundLink>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -30,12 +41,13 @@ export class Replicator {
   }
 
   /** Per-peer state for `/status` and `/metrics`. */
-  linkStatus(): { peer: string; httpAddr: string; connected: boolean; lagEvents: number }[] {
+  linkStatus(): LinkStatus[] {
     return [...this.links.values()].map((l) => ({
       peer: l.peer.name,
       httpAddr: l.peer.httpAddr,
       connected: l.connected,
       lagEvents: l.lagEvents,
+      lagMs: l.lagMs,
     }));
   }
 
