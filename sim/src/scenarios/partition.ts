@@ -43,7 +43,10 @@ export async function runPartition(
   for (const e of observer.log) {
     if (e.kind !== "dead") continue;
     let s = deadBy.get(e.by);
-    if (s === undefined) deadBy.set(e.by, (s = new Set()));
+    if (s === undefined) {
+      s = new Set();
+      deadBy.set(e.by, s);
+    }
     s.add(e.subject);
   }
   const declared = Math.max(0, ...[...deadBy.values()].map((s) => s.size));
