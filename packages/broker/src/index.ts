@@ -15,7 +15,7 @@ export { type AuthOptions, Authorizer, type Grants } from "./auth/jwt.ts";
 export { type Broker, type BrokerOptions, type BrokerStatus, createBroker } from "./broker.ts";
 export { decodeCursor, encodeCursor, type Vector } from "./core/cursor.ts";
 export { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
-export type { PublishInput } from "./core/hub.ts";
+export type { Hub, HubCounters, PublishInput, SubscribeRequest } from "./core/hub.ts";
 export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
 export type { CorsOptions } from "./http/cors.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
@@ -29,4 +29,5 @@ export {
 export type { Membership, MembershipStatus, Peer, PeerChange } from "./membership/membership.ts";
 export { StaticCluster, StaticMembership } from "./membership/static.ts";
 export { type NodeConfig, type ShoalNode, startShoalNode } from "./node.ts";
+export type { LinkStatus } from "./replication/replicator.ts";
 export { comment, frameBody, jitteredRetry, STREAM_HEADERS } from "./sse/frame.ts";
