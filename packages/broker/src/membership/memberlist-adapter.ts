@@ -13,7 +13,7 @@ import {
   Memberlist,
   type MemberlistConfig,
   type Node,
-} from "../../../memberlist/src/index.ts";
+} from "@shoal/memberlist";
 import { BrokerConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Membership, MembershipStatus, Peer, PeerChange } from "./membership.ts";
