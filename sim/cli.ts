@@ -45,25 +45,40 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    nodes: { type: "string" },
-    loss: { type: "string" },
-    seed: { type: "string" },
-    seeds: { type: "string" },
-    duration: { type: "string" },
-    preset: { type: "string" },
-    news: { type: "string" },
-    compress: { type: "string" },
-    encode: { type: "string" },
-    "lag-awareness": { type: "string" },
-    split: { type: "string" },
-    stall: { type: "string" },
-    rejoin: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        nodes: { type: "string" },
+        loss: { type: "string" },
+        seed: { type: "string" },
+        seeds: { type: "string" },
+        duration: { type: "string" },
+        preset: { type: "string" },
+        news: { type: "string" },
+        compress: { type: "string" },
+        encode: { type: "string" },
+        "lag-awareness": { type: "string" },
+        split: { type: "string" },
+        stall: { type: "string" },
+        rejoin: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+}
+const { values, positionals } = parse();
+
+/** A finite number >= 0 from the command line, or `dflt` when absent. */
+function nonNegative(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0)) fail(`--${name} must be a number >= 0`);
+  return n;
+}
 
 if (values.help === true) {
   process.stdout.write(`${USAGE}\n`);
@@ -184,7 +199,7 @@ try {
   } else if (scenario === "stalls") {
     for (let s = seed; s < seed + seeds; s++) {
       for (const v of STALL_VARIANTS) {
-        const stallMs = values.stall === undefined ? 3000 : Number(values.stall);
+        const stallMs = nonNegative("stall", values.stall, 3000);
         const r = await runStalls(options(s), v, { stallMs, everyMs: 2000, windowMs: 60_000 });
         rows.push([
           r.nodes,
@@ -222,8 +237,8 @@ try {
       ),
     );
   } else if (scenario === "partition") {
-    const split = values.split === undefined ? 60_000 : Number(values.split) * 1000;
-    const rejoins = values.rejoin === undefined ? [0, 10_000] : [Number(values.rejoin)];
+    const split = nonNegative("split", values.split, 60) * 1000;
+    const rejoins = values.rejoin === undefined ? [0, 10_000] : [nonNegative("rejoin", values.rejoin, 0)];
     for (let s = seed; s < seed + seeds; s++) {
       for (const rj of rejoins) {
         const r = await runPartition(options(s), split, rj);
@@ -243,7 +258,7 @@ try {
       textTable(["nodes", "loss", "seed", "split s", "rejoin ms", "declared dead", "heal s", "wall s"], rows),
     );
   } else if (scenario === "cost") {
-    const window = values.duration === undefined ? 30_000 : Number(values.duration) * 1000;
+    const window = nonNegative("duration", values.duration, 30) * 1000;
     for (let s = seed; s < seed + seeds; s++) {
       const r = await runCost(options(s), window);
       rows.push([
@@ -261,7 +276,7 @@ try {
       textTable(["nodes", "loss", "seed", "packets/s", "bytes/s", "streams/s", "window s", "wall s"], rows),
     );
   } else if (scenario === "toy") {
-    const duration = values.duration === undefined ? 120 : Number(values.duration);
+    const duration = nonNegative("duration", values.duration, 120);
     const r = await runToy({ nodes, seconds: duration, seed, loss, replayCommand: replayFor(seed) });
     console.log(
       textTable(
