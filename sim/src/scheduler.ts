@@ -1,8 +1,9 @@
 /**
  * The virtual clock and the event loop of the simulator. Time only moves when the loop takes the
- * next due event; between instants the loop lets the JavaScript microtask queue run dry so that the
- * engine's promise continuations run at the instant they belong to, exactly as they would after a
- * real I/O callback. Nothing here reads the wall clock, so a run depends on its seed alone.
+ * next due event; after every event that ran application code the loop lets the JavaScript
+ * microtask queue run dry, so the engine's promise continuations run at the instant they belong
+ * to and before the next callback, exactly as they would after a real timer or I/O callback.
+ * Nothing here reads the wall clock, so a run depends on its seed alone.
  */
 import { EventQueue } from "./event-queue.ts";
 import type { TraceHash } from "./trace.ts";
@@ -56,7 +57,8 @@ const MACROTASK_EVERY = 4096;
 export interface SchedulerOptions {
   /**
    * Events due within this many ms of the first event of a batch run back to back before the
-   * microtask queue is drained. 0 (the default) is exact: one drain per distinct instant.
+   * microtask queue is drained. 0 (the default) is exact, as in Node: the queue is drained after
+   * every event that ran application code, even between events of the same instant.
    */
   batchWindowMs?: number;
   trace?: TraceHash | null;
@@ -125,6 +127,7 @@ export class Scheduler {
     const queue = this.queue;
     const trace = this.trace;
     const stats = this.stats;
+    const exact = this.batchWindow === 0;
     await yieldToHost();
     while (!this.stopped) {
       const t = queue.peekTime();
@@ -156,6 +159,8 @@ export class Scheduler {
           if (this.onError !== null) this.onError(err, event);
           else this.fail(err);
         }
+        // Node drains microtasks after every callback; without a batch window, so do we.
+        if (ranCode && exact) break;
       }
       if (ranCode) {
         stats.drains++;

@@ -109,3 +109,21 @@ test("a rejected scenario step fails the run", async () => {
   });
   await assert.rejects(s.run(10), /async step failed/);
 });
+
+test("like Node, microtasks run between two callbacks due at the same instant", async () => {
+  const s = sim();
+  const n = s.addNode();
+  const order: string[] = [];
+  s.at(0, () => {
+    const rt = n.app!.runtime;
+    rt.setTimer(5, async () => {
+      order.push("first");
+      await null;
+      await null;
+      order.push("first's continuation");
+    });
+    rt.setTimer(5, () => order.push("second"));
+  });
+  await s.run(10);
+  assert.deepEqual(order, ["first", "first's continuation", "second"]);
+});
