@@ -39,6 +39,8 @@ export class SimNode<A = unknown> implements StallGate {
   process: SimProcess | null = null;
   /** The application object the factory returned for the current process. */
   app: A | null = null;
+  /** What the last graceful leave threw, if it failed (e.g. a TimeoutError). */
+  leaveError: unknown = undefined;
   /** Number of processes started on this node so far. */
   epoch = 0;
   stalled = false;

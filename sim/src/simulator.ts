@@ -180,7 +180,8 @@ export class Simulator<A extends SimApp = SimApp> {
 
   /**
    * Asks node `id`'s application to leave gracefully at `atMs` (its `leave(timeoutMs)` then
-   * `shutdown()`); the process exits when they finish. Runs on the node's event loop, so a
+   * `shutdown()`); the process exits when they finish. A failed leave is kept in
+   * `node.leaveError`; the node still shuts down. Runs on the node's event loop, so a
    * stalled node leaves when the stall ends.
    */
   leave(id: number, options: { atMs?: number; timeoutMs?: number } = {}): void {
@@ -191,7 +192,12 @@ export class Simulator<A extends SimApp = SimApp> {
       if (app === null || proc === null || !proc.alive) return;
       const timeout = options.timeoutMs ?? 1000;
       const done = (async () => {
-        if (app.leave !== undefined) await app.leave(timeout);
+        try {
+          if (app.leave !== undefined) await app.leave(timeout);
+        } catch (err) {
+          // A leave that times out (nobody to tell, say) is the application's weather, not a bug.
+          node.leaveError = err;
+        }
         if (app.shutdown !== undefined) await app.shutdown();
       })();
       done.then(

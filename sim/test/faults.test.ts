@@ -163,3 +163,17 @@ test("with timers-first, a stalled node runs its expired timers before the I/O t
   await s.run(500);
   assert.deepEqual(seen, ["timer@300", "packet@300"]);
 });
+
+test("a leave that fails is recorded, and the node still shuts down", async () => {
+  const s = new Simulator({ seed: 1 }, () => ({
+    leave: async () => {
+      throw new Error("leave timed out");
+    },
+    shutdown: async () => {},
+  }));
+  const n = s.addNode();
+  s.leave(n.id, { atMs: 5 });
+  await s.run(10);
+  assert.equal(n.status, "stopped");
+  assert.match(String(n.leaveError), /leave timed out/);
+});
