@@ -248,6 +248,12 @@ test("cidrsAllowed keeps members from other networks out", async () => {
   await waitUntil(() => c.members().some((n) => n.name === "cidr-b"), "c hears of b");
   // a pulls c's whole state, b included; when join resolves, a has merged it.
   await a.join([addrOf(c)]);
-  assert.equal(a.members().some((n) => n.name === "cidr-b"), false);
-  assert.equal(c.members().some((n) => n.name === "cidr-b"), true);
+  assert.equal(
+    a.members().some((n) => n.name === "cidr-b"),
+    false,
+  );
+  assert.equal(
+    c.members().some((n) => n.name === "cidr-b"),
+    true,
+  );
 });

@@ -18,7 +18,11 @@ export class FakeRuntime implements Runtime {
   setTimer(ms: number, fn: () => void): Timer {
     const entry = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true };
     this.timers.push(entry);
-    return { cancel: () => void (entry.live = false) };
+    return {
+      cancel: () => {
+        entry.live = false;
+      },
+    };
   }
 
   /** xorshift32: deterministic and good enough for tests. */
