@@ -155,12 +155,16 @@ export function lineChart(o: LineChartOptions): string {
         body.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
     }
   });
+  const names = o.series.map((s) => s.name);
+  const bottomRight = o.legend === "bottom-right";
+  const lx = bottomRight ? MARGIN.left + pw - 230 : MARGIN.left + 10;
+  const ly = bottomRight ? MARGIN.top + ph - 16 * names.length : MARGIN.top + 14;
   body.push(
     ...legend(
-      o.series.map((s) => s.name),
+      names,
       o.series.map((s) => s.dashed === true),
-      MARGIN.left + 10,
-      MARGIN.top + 14,
+      lx,
+      ly,
     ),
   );
   return frame(width, height, o.title, body);

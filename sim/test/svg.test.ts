@@ -52,3 +52,19 @@ test("a bar chart draws finite bars and marks missing ones", () => {
   assert.match(svg, /∞/);
   assert.doesNotMatch(svg, /NaN/);
 });
+
+test("the legend can sit bottom-right", () => {
+  const series = [
+    {
+      name: "only",
+      points: [
+        [0, 0],
+        [1, 1],
+      ] as [number, number][],
+    },
+  ];
+  const topLeft = lineChart({ title: "t", xLabel: "x", yLabel: "y", series });
+  const bottomRight = lineChart({ title: "t", xLabel: "x", yLabel: "y", series, legend: "bottom-right" });
+  assert.match(topLeft, /<line x1="74" y1="50"/);
+  assert.match(bottomRight, /<line x1="394" y1="296"/);
+});
