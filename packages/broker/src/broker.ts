@@ -11,6 +11,9 @@ import type { Duplex } from "node:stream";
 import { type AuthOptions, Authorizer } from "./auth/jwt.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 import { Hub, type PublishInput } from "./core/hub.ts";
+import { DashboardFeed, type DashboardFeedOptions } from "./dashboard/feed.ts";
+import { createDashboardRoutes } from "./dashboard/routes.ts";
+import type { RttTracker } from "./dashboard/rtt.ts";
 import { RequestError } from "./errors.ts";
 import type { CorsOptions } from "./http/cors.ts";
 import { createRouter } from "./http/router.ts";
@@ -22,6 +25,12 @@ import { InboundLinks } from "./replication/inbound.ts";
 import { Replicator } from "./replication/replicator.ts";
 
 export type { BrokerStatus } from "./http/status.ts";
+
+/** The live dashboard's options. */
+export interface DashboardOptions extends DashboardFeedOptions {
+  /** Last RTT per member: the tracker given to the memberlist as its `ping` delegate. */
+  rtt?: RttTracker | null;
+}
 
 /** Options of {@link createBroker}; every field has a default. */
 export interface BrokerOptions {
@@ -57,6 +66,11 @@ export interface BrokerOptions {
   readyEvent?: boolean;
   /** Connect timeout of replication links to peers (default 5 s). */
   replicationConnectTimeoutMs?: number;
+  /**
+   * Serve the live dashboard at `{prefix}/` and its data under `{prefix}/dashboard/` (default off,
+   * so an embedding app keeps its own `/`; `shoal start` turns it on).
+   */
+  dashboard?: boolean | DashboardOptions;
   logger?: Logger;
 }
 
@@ -79,6 +93,8 @@ export interface Broker {
   close(): Promise<void>;
   readonly hub: Hub;
   readonly membership: Membership;
+  /** The dashboard's feed, when the dashboard is on. */
+  readonly dashboard: DashboardFeed | null;
 }
 
 /** Creates a broker. Replication starts at once if the membership has peers. */
@@ -118,7 +134,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const sources = { hub, membership, replicator, inbound, rejected: () => rejected };
   const status = (): BrokerStatus => buildStatus(sources);
   const metrics = (): string => buildMetrics(sources);
-  const handle = createRouter({
+  const routes = createRouter({
     hub,
     auth,
     cors,
@@ -133,10 +149,25 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     },
     logger,
   });
+  const dashboardOptions = options.dashboard === true ? {} : options.dashboard || null;
+  const dashboard =
+    dashboardOptions === null
+      ? null
+      : new DashboardFeed(
+          { hub, membership, replicator, rtt: dashboardOptions.rtt ?? null },
+          dashboardOptions,
+        );
+  const dashboardRoutes =
+    dashboard === null
+      ? null
+      : createDashboardRoutes({ feed: dashboard, auth, prefix: options.prefix ?? "", logger });
+  const handle = (req: IncomingMessage, res: ServerResponse): boolean =>
+    routes(req, res) || (dashboardRoutes?.(req, res) ?? false);
 
   return {
     hub,
     membership,
+    dashboard,
     handle,
     handleUpgrade: (req, socket, head) => inbound.handleUpgrade(req, socket, head),
     attach(server: Server): void {
@@ -165,6 +196,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     },
     async close(): Promise<void> {
       draining = true;
+      dashboard?.close();
       replicator.close();
       inbound.closeAll();
       hub.close();

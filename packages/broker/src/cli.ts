@@ -5,6 +5,7 @@
 
 import { helpText } from "./cli/flags.ts";
 import { parseStartArgs } from "./cli/parse.ts";
+import { runDemo } from "./demo/command.ts";
 import { createLogger } from "./log.ts";
 import { type NodeConfig, startShoalNode } from "./node.ts";
 
@@ -12,13 +13,14 @@ export { FLAGS, helpText } from "./cli/flags.ts";
 export { parseDuration, parseSecretKey, parseStartArgs } from "./cli/parse.ts";
 export type { NodeConfig };
 
-/** Entry point: `shoal <command> [flags]`. Resolves with the process exit code for errors, null once started. */
+/** Entry point: `shoal start|demo [flags]`. Resolves with the process exit code for errors, null once started. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(helpText());
     return command === undefined ? 2 : 0;
   }
+  if (command === "demo") return runDemo(rest);
   if (command !== "start") {
     process.stderr.write(`shoal: unknown command "${command}"\n\n${helpText()}`);
     return 2;

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
+import { RttTracker } from "./dashboard/rtt.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
 
@@ -40,6 +41,8 @@ export interface NodeConfig {
   /** Open streams with a `shoal-ready` event carrying the starting cursor. */
   readyEvent: boolean;
   auth: AuthOptions | null;
+  /** Serve the live dashboard at `/` (default true). */
+  dashboard?: boolean;
 }
 
 /** A started node. */
@@ -77,6 +80,9 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     });
   });
   const httpPort = (server.address() as AddressInfo).port;
+  const dashboard = config.dashboard !== false;
+  // The dashboard shows each member's last probe round trip; the memberlist reports it here.
+  const rtt = dashboard ? new RttTracker() : null;
   let membership: MemberlistMembership;
   try {
     membership = await MemberlistMembership.create({
@@ -88,6 +94,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
       ...(config.advertiseAddr !== "" ? { httpHost: config.advertiseAddr } : {}),
       secretKey: config.secretKey,
       profile: config.gossipProfile,
+      ...(rtt !== null ? { overrides: { ping: rtt } } : {}),
       logger,
     });
   } catch (err) {
@@ -108,6 +115,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
     readyEvent: config.readyEvent,
+    dashboard: rtt !== null ? { rtt } : false,
     logger,
   });
   membership.onChange((change) =>

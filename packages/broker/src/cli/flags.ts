@@ -142,6 +142,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "false",
     help: "With auth on, /status and /metrics need a token whose shoal.admin claim is true.",
   },
+  dashboard: {
+    env: "SHOAL_DASHBOARD",
+    type: "boolean",
+    default: "true",
+    help: "Serve the live dashboard at / (its data at /dashboard/events, protected like /status).",
+  },
   "shutdown.timeout": {
     env: "SHOAL_SHUTDOWN_TIMEOUT",
     type: "string",
@@ -160,12 +166,13 @@ export const FLAGS: Record<string, FlagSpec> = {
 export function helpText(): string {
   const lines = [
     "Usage: shoal start [flags]",
+    "       shoal demo [--nodes N]   (a cluster on this machine with live dashboards: shoal demo --help)",
     "",
     "Starts a clustered Server-Sent Events broker node. Every flag can also be set by its environment variable.",
     "",
     "Routes: GET /channel/{channel}[/client/{client}][?channel=more]  (subscribe; Last-Event-ID resumes)",
     "        POST /channel, /channel/{channel}, /channel/{channel}/client/{client}  JSON {id?, event?, data, retry?}",
-    "        GET /status, /healthz, /metrics",
+    "        GET /status, /healthz, /metrics, / (dashboard)",
     "",
     "Flags:",
   ];

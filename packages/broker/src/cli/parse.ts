@@ -136,6 +136,7 @@ export function parseStartArgs(
     shutdownTimeoutMs: parseDuration("shutdown.timeout", get("shutdown.timeout")),
     readyEvent: parseBool("sse.ready", get("sse.ready")),
     auth,
+    dashboard: parseBool("dashboard", get("dashboard")),
   };
   return { config, logLevel };
 }

@@ -1,0 +1,195 @@
+/**
+ * `shoal demo`: starts a cluster on this machine, shows progress, prints the dashboards and two
+ * commands to try, and on Ctrl-C makes every node leave gracefully before exiting 0.
+ */
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { BrokerConfigError } from "../errors.ts";
+import { isLogLevel } from "../log.ts";
+import { DemoCluster, type DemoOptions, type DemoProgress } from "./cluster.ts";
+import { demoHelp, progressText, readyText } from "./output.ts";
+
+/** Parses `shoal demo` arguments; throws {@link BrokerConfigError} on bad ones. */
+export function parseDemoArgs(argv: string[]): DemoOptions | { help: true } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        nodes: { type: "string", short: "n" },
+        "gossip.port": { type: "string" },
+        "http.server.port": { type: "string" },
+        "bind.addr": { type: "string" },
+        "gossip.profile": { type: "string" },
+        "log.level": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    throw new BrokerConfigError((err as Error).message);
+  }
+  if (values.help === true) return { help: true };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const text = values[name];
+    if (text === undefined) return fallback;
+    if (typeof text !== "string" || !/^\d+$/.test(text))
+      throw new BrokerConfigError(`--${name}: "${String(text)}" is not a whole number`);
+    const n = Number(text);
+    if (n < min || n > max) throw new BrokerConfigError(`--${name}: ${n} is outside ${min}..${max}`);
+    return n;
+  };
+  const profile = (values["gossip.profile"] as string | undefined) ?? "local";
+  if (profile !== "lan" && profile !== "local")
+    throw new BrokerConfigError('--gossip.profile must be "lan" or "local"');
+  const logLevel = (values["log.level"] as string | undefined) ?? "warn";
+  if (!isLogLevel(logLevel)) throw new BrokerConfigError(`--log.level: unknown level "${logLevel}"`);
+  return {
+    nodes: int("nodes", 3, 1, 32),
+    gossipPort: int("gossip.port", 7946, 0, 65535),
+    httpPort: int("http.server.port", 8080, 0, 65535),
+    host: (values["bind.addr"] as string | undefined) ?? "127.0.0.1",
+    profile,
+    logLevel,
+  };
+}
+
+/** How the demo talks to the terminal (replaceable in tests). */
+export interface DemoIo {
+  out: NodeJS.WriteStream | NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** Redraw a progress line in place (a terminal) rather than print one line per step. */
+  interactive: boolean;
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/** How long the cluster may take to form before the URLs are printed anyway. */
+const FORM_TIMEOUT_MS = 20_000;
+
+/** Entry point of `shoal demo`: resolves with an exit code on failure, null while running. */
+export async function runDemo(
+  argv: string[],
+  io: DemoIo = {
+    out: process.stdout,
+    err: process.stderr,
+    interactive: process.stdout.isTTY === true,
+  },
+): Promise<number | null> {
+  let options: DemoOptions | { help: true };
+  try {
+    options = parseDemoArgs(argv);
+  } catch (err) {
+    io.err.write(`shoal demo: ${(err as Error).message}\n\n${demoHelp()}`);
+    return 2;
+  }
+  if ("help" in options) {
+    io.out.write(demoHelp());
+    return 0;
+  }
+  const progress = progressPrinter(io, options.nodes);
+  io.out.write(`Starting a ${options.nodes}-node Shoal cluster on ${options.host}…\n`);
+  let cluster: DemoCluster;
+  let formed: boolean;
+  try {
+    cluster = await DemoCluster.start(options, progress.show);
+    formed = await cluster.waitFormed(FORM_TIMEOUT_MS, progress.show);
+  } catch (err) {
+    progress.done();
+    io.err.write(`shoal demo: could not start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  progress.done();
+  const names = cluster.members.map((m) => m.name);
+  const urls = cluster.members.map((_, i) => cluster.url(i));
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const gossip = cluster.members.map((m) => `${host}:${m.gossipPort}`);
+  io.out.write(readyText(names, urls, gossip, formed));
+  const typed = process.stdin.isTTY === true && io.out === process.stdout;
+  if (typed) io.out.write("Type `kill 2` or `start 2` (then Enter) to fail or revive a node.\n");
+  io.out.write("Press Ctrl-C to stop: every node leaves the cluster gracefully.\n");
+  const commands = typed ? listenForCommands(cluster, io) : null;
+
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) {
+      io.err.write("\nStopping already; exiting now.\n");
+      process.exit(130);
+    }
+    stopping = true;
+    commands?.close();
+    io.out.write("\nStopping: every node leaves the cluster…\n");
+    const force = setTimeout(() => {
+      io.err.write("shoal demo: graceful stop took too long; exiting\n");
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    cluster
+      .stop((name) => io.out.write(`  ${name} left\n`))
+      .then(
+        () => {
+          io.out.write("Stopped.\n");
+          process.exit(0);
+        },
+        (err: unknown) => {
+          io.err.write(`shoal demo: stop failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return null;
+}
+
+/** Prints progress: a spinner line redrawn in place on a terminal, plain lines otherwise. */
+function progressPrinter(io: DemoIo, total: number): { show: (p: DemoProgress) => void; done: () => void } {
+  if (!io.interactive) {
+    return { show: (p) => io.out.write(`  ${progressText(p, total)}\n`), done: () => {} };
+  }
+  let text = "";
+  let frame = 0;
+  const draw = () => io.out.write(`\r\x1b[2K  ${SPINNER[frame++ % SPINNER.length]} ${text}`);
+  const timer = setInterval(draw, 80);
+  return {
+    show(p) {
+      if (p.type === "started") io.out.write(`\r\x1b[2K  ✓ ${progressText(p, total)}\n`);
+      else text = progressText(p, total);
+      draw();
+    },
+    done() {
+      clearInterval(timer);
+      io.out.write("\r\x1b[2K");
+    },
+  };
+}
+
+/** `kill N` / `start N` typed in the terminal. */
+function listenForCommands(cluster: DemoCluster, io: DemoIo): { close(): void } {
+  const rl = createInterface({ input: process.stdin });
+  rl.on("line", (line) => {
+    const m = /^\s*(kill|stop|start|restart)\s+(\d+)\s*$/i.exec(line);
+    if (m === null) {
+      if (line.trim() !== "") io.out.write("Commands: kill N, start N (N = 1..nodes)\n");
+      return;
+    }
+    const index = Number(m[2]) - 1;
+    const member = cluster.members[index];
+    if (member === undefined) {
+      io.out.write(`No node ${m[2]}: nodes are 1..${cluster.members.length}\n`);
+      return;
+    }
+    const kill = /^(kill|stop)$/i.test(m[1]!);
+    const action = kill ? cluster.kill(index) : cluster.restart(index);
+    action.then(
+      () =>
+        io.out.write(
+          kill
+            ? `${member.name} killed without a goodbye: watch the others suspect it, then declare it dead.\n`
+            : `${member.name} started again at ${cluster.url(index)}/\n`,
+        ),
+      (err: unknown) => io.out.write(`${member.name}: ${(err as Error).message}\n`),
+    );
+  });
+  return { close: () => rl.close() };
+}
