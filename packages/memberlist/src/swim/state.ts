@@ -5,13 +5,13 @@
  */
 import { ConfigError } from "../errors.ts";
 import type { Node } from "../types.ts";
-import { bytesToIp, MetaMaxSize } from "../wire/index.ts";
+import { bytesEqual, bytesToIp, MetaMaxSize } from "../wire/index.ts";
 import type { Alive, Dead, PushNodeState, Suspect } from "../wire/messages.ts";
 import { MessageType, NodeState } from "../wire/messages.ts";
 import type { Engine } from "./engine.ts";
 import { suspicionConfirmationsWanted, suspicionTimeout } from "./formulas.ts";
 import { encodeAndBroadcast } from "./member-broadcast.ts";
-import { bytesEqual, isDeadOrLeft, type NodeRecord, stateName, toPublicNode } from "./node-record.ts";
+import { isDeadOrLeft, type NodeRecord, stateName, toPublicNode } from "./node-record.ts";
 import { shuffle } from "./random.ts";
 import { Suspicion } from "./suspicion.ts";
 

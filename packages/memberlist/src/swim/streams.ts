@@ -15,7 +15,9 @@ import {
   encodeStreamMessage,
   encodeUserStreamMessage,
   maxPushStateBytes,
+  parseStreamLabelHeader,
   streamFrameLength,
+  streamLabelHeader,
 } from "../wire/index.ts";
 import type { Ping, PushPull } from "../wire/messages.ts";
 import { MessageType } from "../wire/messages.ts";
@@ -24,27 +26,12 @@ import { localNodeStates, mergeRemoteState } from "./state.ts";
 
 /** Go refuses the 128th concurrent inbound push/pull, so a join storm cannot exhaust a node. */
 const maxPushPullRequests = 128;
-const labelHeaderType = 244;
 /** An encrypted frame adds 5 bytes of framing and at most 45 of encryption to the 20 MiB payload limit. */
 const maxFrameBytes = maxPushStateBytes + 64;
 
-/** Length of a stream label header at the start of `buf`: 0 when there is none, undefined if incomplete. */
+/** The frame length of an optional stream label header: 0 when absent, undefined until decidable. */
 function labelHeaderLength(buf: Uint8Array): number | undefined {
-  if (buf.length === 0) return undefined;
-  if (buf[0] !== labelHeaderType) return 0;
-  if (buf.length < 2) return undefined;
-  const n = buf[1]!;
-  if (n === 0) throw new DecodeError("label header cannot be empty");
-  return buf.length >= 2 + n ? 2 + n : undefined;
-}
-
-function labelHeader(label: string): Uint8Array {
-  const bytes = Buffer.from(label, "utf8");
-  const out = new Uint8Array(2 + bytes.length);
-  out[0] = labelHeaderType;
-  out[1] = bytes.length;
-  out.set(bytes, 2);
-  return out;
+  return parseStreamLabelHeader(buf)?.consumed;
 }
 
 /** A deadline shared by every read of one exchange. */
@@ -98,7 +85,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
   const from = `${stream.remote.host}:${stream.remote.port}`;
   try {
     const header = await reader.readFrame(labelHeaderLength, 2 + 255, dl());
-    let label = header.length > 0 ? Buffer.from(header.subarray(2)).toString("utf8") : "";
+    let label = header.length > 0 ? parseStreamLabelHeader(header)!.label : "";
     if (e.config.skipInboundLabelCheck) {
       if (header.length > 0) throw new SecurityError("unexpected label header on a stream");
       label = e.config.label;
@@ -167,7 +154,7 @@ async function dialLabelled(e: Engine, addr: Address, timeoutMs: number): Promis
   const stream = await e.transport.dial(addr, timeoutMs);
   if (e.config.label !== "") {
     try {
-      await stream.write(labelHeader(e.config.label));
+      await stream.write(streamLabelHeader(e.config.label));
     } catch (err) {
       stream.close();
       throw err;
