@@ -10,9 +10,20 @@ const clearCode = 256;
 const eofCode = 257;
 const maxWidth = 12;
 const maxCode = (1 << maxWidth) - 1;
-/** Open-addressing table size, four times the code space, as Go. */
-const tableSize = 4 * (1 << maxWidth);
-const tableMask = tableSize - 1;
+/** Open-addressing table size at most: four times the code space, as Go. */
+const maxTableSize = 4 * (1 << maxWidth);
+
+/**
+ * The hash table only has to hold the entries this input can create (one per input byte at most,
+ * and never more than the code space before a reset), so small packets get a small table: allocating
+ * and zeroing Go's full 64 KiB for a 30-byte ping would cost more than compressing it.
+ */
+function tableSizeFor(n: number): number {
+  const entries = Math.min(n, 1 << maxWidth);
+  let size = 64;
+  while (size < 4 * entries && size < maxTableSize) size <<= 1;
+  return size;
+}
 
 /** Compresses `data`; byte-identical to Go's lzw.NewWriter(w, lzw.LSB, 8) + Write + Close. */
 export function lzwCompress(data: Uint8Array): Uint8Array {
@@ -26,6 +37,8 @@ export function lzwCompress(data: Uint8Array): Uint8Array {
   let hi = eofCode;
   let overflow = 512;
   // keys hold (code << 8 | literal) + 1, 0 meaning empty; vals hold the code of that entry.
+  const tableSize = tableSizeFor(n);
+  const tableMask = tableSize - 1;
   const keys = new Int32Array(tableSize);
   const vals = new Uint16Array(tableSize);
 
@@ -159,8 +172,13 @@ export function lzwDecompress(data: Uint8Array, limit = maxDecompressedBytes): U
       scratch[i] = c;
       const len = scratch.length - i;
       if (o + len > out.length) grow(o + len);
-      out.set(scratch.subarray(i), o);
-      o += len;
+      // Most expansions are a few bytes: a loop beats creating a subarray view per code.
+      if (len <= 32) {
+        for (let j = i; j < scratch.length; j++) out[o++] = scratch[j]!;
+      } else {
+        out.set(scratch.subarray(i), o);
+        o += len;
+      }
       if (last >= 0) {
         suffix[hi] = c;
         prefix[hi] = last;
