@@ -41,16 +41,95 @@ interface Item {
   len: number;
   id: number;
   name: string | undefined;
+  /** False once sent enough times, invalidated or dropped. */
+  live: boolean;
 }
 
-/** Within a tier: larger first, then newer first. */
-function tierOrder(a: Item, b: Item): number {
-  return b.len - a.len || b.id - a.id;
+/**
+ * One transmit tier: a max-heap by (length, id), so the largest and then newest broadcast is on top.
+ * Deletion is lazy: an entry whose item died or moved to a higher tier is skipped when it surfaces,
+ * and the heap is rebuilt once stale entries outnumber live ones. Every operation stays O(log n) even
+ * when a forming cluster queues thousands of broadcasts.
+ */
+class Tier {
+  heap: Item[] = [];
+  live = 0;
+
+  constructor(readonly transmits: number) {}
+
+  isCurrent(item: Item): boolean {
+    return item.live && item.transmits === this.transmits;
+  }
+
+  push(item: Item): void {
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+    this.live++;
+  }
+
+  /** The best current item, dropping stale entries from the top. */
+  peek(): Item | undefined {
+    while (this.heap.length > 0 && !this.isCurrent(this.heap[0]!)) this.popTop();
+    return this.heap[0];
+  }
+
+  popTop(): Item {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let best = i;
+        if (l < h.length && before(h[l]!, h[best]!)) best = l;
+        if (r < h.length && before(h[r]!, h[best]!)) best = r;
+        if (best === i) break;
+        [h[i], h[best]] = [h[best]!, h[i]!];
+        i = best;
+      }
+    }
+    return top;
+  }
+
+  /** The largest (then newest) current item no longer than `free`, found by a scan (the rare case). */
+  largestFitting(free: number): Item | undefined {
+    let best: Item | undefined;
+    for (const item of this.heap) {
+      if (item.len > free || !this.isCurrent(item)) continue;
+      if (!best || before(item, best)) best = item;
+    }
+    return best;
+  }
+
+  /** Rebuilds the heap from current items once stale entries dominate. */
+  maybeCompact(): void {
+    if (this.heap.length <= 2 * this.live + 64) return;
+    const items = this.heap.filter((it) => this.isCurrent(it));
+    this.heap = [];
+    this.live = 0;
+    for (const it of items) this.push(it);
+  }
+}
+
+/** Heap order: larger first, then newer first. */
+function before(a: Item, b: Item): boolean {
+  return a.len > b.len || (a.len === b.len && a.id > b.id);
 }
 
 export class TransmitLimitedQueue {
-  /** Tiers by transmit count, each sorted larger-first then newer-first. */
-  private readonly tiers = new Map<number, Item[]>();
+  private readonly tiers = new Map<number, Tier>();
+  /** Tier keys in ascending order (a handful: at most the retransmit limit). */
+  private tierKeys: number[] = [];
   private readonly byName = new Map<string, Item>();
   private count = 0;
   private idGen = 0;
@@ -73,23 +152,17 @@ export class TransmitLimitedQueue {
       len: b.message().length,
       id: this.idGen++,
       name: isNamed(b) ? b.name() : undefined,
+      live: true,
     };
     if (item.name !== undefined) {
       const old = this.byName.get(item.name);
-      if (old) {
-        this.deleteItem(old);
-        old.b.finished();
-      }
+      if (old) this.drop(old);
     } else if (!isUnique(b)) {
-      for (const tier of [...this.tiers.values()]) {
-        for (const other of [...tier]) {
-          if (isUnique(other.b) || !b.invalidates(other.b)) continue;
-          this.deleteItem(other);
-          other.b.finished();
-        }
+      for (const other of this.liveItems()) {
+        if (!isUnique(other.b) && b.invalidates(other.b)) this.drop(other);
       }
     }
-    this.addItem(item);
+    this.insert(item);
   }
 
   /**
@@ -102,19 +175,21 @@ export class TransmitLimitedQueue {
     const toSend: Uint8Array[] = [];
     const reinsert: Item[] = [];
     let used = 0;
-    const tierKeys = [...this.tiers.keys()].sort((a, b) => a - b);
-    for (const transmits of tierKeys) {
-      const tier = this.tiers.get(transmits);
-      while (tier && tier.length > 0) {
+    walk: for (const key of [...this.tierKeys]) {
+      const tier = this.tiers.get(key)!;
+      for (;;) {
         const free = limit - used - overhead;
-        if (free <= 0) break;
-        const idx = firstFitting(tier, free);
-        if (idx < 0) break;
-        const item = tier[idx]!;
+        if (free <= 0) break walk;
+        const top = tier.peek();
+        if (!top) break;
+        const item = top.len <= free ? tier.popTop() : tier.largestFitting(free);
+        if (!item) break;
         used += overhead + item.len;
         toSend.push(item.b.message());
-        this.deleteItem(item, idx);
+        tier.live--;
+        this.count--;
         if (item.transmits + 1 >= transmitLimit) {
+          this.retire(item);
           item.b.finished();
         } else {
           // Re-added after the walk so it is not picked again from the next tier in this same call.
@@ -122,9 +197,9 @@ export class TransmitLimitedQueue {
           reinsert.push(item);
         }
       }
-      if (limit - used - overhead <= 0) break;
+      this.settle(tier);
     }
-    for (const item of reinsert) this.addItem(item);
+    for (const item of reinsert) this.insert(item);
     return toSend;
   }
 
@@ -135,71 +210,67 @@ export class TransmitLimitedQueue {
 
   /** Drops every queued broadcast, finishing each. */
   reset(): void {
-    const all = this.allItems();
+    const all = this.liveItems();
     this.tiers.clear();
+    this.tierKeys = [];
     this.byName.clear();
     this.count = 0;
     this.idGen = 0;
-    for (const item of all) item.b.finished();
-  }
-
-  /** Keeps at most `maxRetain` broadcasts, dropping the most-sent (then oldest) first. */
-  prune(maxRetain: number): void {
-    while (this.count > maxRetain) {
-      const maxTier = Math.max(...this.tiers.keys());
-      const tier = this.tiers.get(maxTier)!;
-      // Oldest of the most-sent tier: smallest id.
-      let oldestIdx = 0;
-      for (let i = 1; i < tier.length; i++) if (tier[i]!.id < tier[oldestIdx]!.id) oldestIdx = i;
-      const item = tier[oldestIdx]!;
-      this.deleteItem(item, oldestIdx);
+    for (const item of all) {
+      item.live = false;
       item.b.finished();
     }
   }
 
-  private allItems(): Item[] {
-    return [...this.tiers.values()].flat();
+  /** Keeps at most `maxRetain` broadcasts, dropping the most-sent (then oldest) first. */
+  prune(maxRetain: number): void {
+    if (this.count <= maxRetain) return;
+    const victims = this.liveItems().sort((a, b) => b.transmits - a.transmits || a.id - b.id);
+    for (const item of victims.slice(0, this.count - maxRetain)) this.drop(item);
   }
 
-  private addItem(item: Item): void {
+  private liveItems(): Item[] {
+    const out: Item[] = [];
+    for (const tier of this.tiers.values()) for (const it of tier.heap) if (tier.isCurrent(it)) out.push(it);
+    return out;
+  }
+
+  private insert(item: Item): void {
     let tier = this.tiers.get(item.transmits);
     if (!tier) {
-      tier = [];
+      tier = new Tier(item.transmits);
       this.tiers.set(item.transmits, tier);
+      this.tierKeys.push(item.transmits);
+      this.tierKeys.sort((a, b) => a - b);
     }
-    // Binary search for the insertion point in tier order.
-    let lo = 0;
-    let hi = tier.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (tierOrder(tier[mid]!, item) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    tier.splice(lo, 0, item);
+    tier.push(item);
     if (item.name !== undefined) this.byName.set(item.name, item);
     this.count++;
   }
 
-  private deleteItem(item: Item, knownIdx?: number): void {
+  /** Removes a queued item (invalidated or pruned) and finishes it. */
+  private drop(item: Item): void {
     const tier = this.tiers.get(item.transmits);
-    if (!tier) return;
-    const idx = knownIdx ?? tier.indexOf(item);
-    if (idx < 0) return;
-    tier.splice(idx, 1);
-    if (tier.length === 0) this.tiers.delete(item.transmits);
-    if (item.name !== undefined && this.byName.get(item.name) === item) this.byName.delete(item.name);
+    if (!item.live || !tier) return;
+    this.retire(item);
+    tier.live--;
     this.count--;
+    this.settle(tier);
+    item.b.finished();
   }
-}
 
-/** Index of the largest item no longer than `free` in a larger-first tier, or -1. */
-function firstFitting(tier: Item[], free: number): number {
-  let lo = 0;
-  let hi = tier.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (tier[mid]!.len > free) lo = mid + 1;
-    else hi = mid;
+  private retire(item: Item): void {
+    item.live = false;
+    if (item.name !== undefined && this.byName.get(item.name) === item) this.byName.delete(item.name);
   }
-  return lo < tier.length ? lo : -1;
+
+  /** Deletes an empty tier, or compacts one full of stale entries. */
+  private settle(tier: Tier): void {
+    if (tier.live === 0) {
+      this.tiers.delete(tier.transmits);
+      this.tierKeys = this.tierKeys.filter((k) => k !== tier.transmits);
+    } else {
+      tier.maybeCompact();
+    }
+  }
 }

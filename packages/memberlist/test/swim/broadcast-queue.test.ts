@@ -129,3 +129,115 @@ test("reset finishes everything", () => {
   assert.equal(q.numQueued(), 0);
   assert.equal(a.finishedCount, 1);
 });
+
+/**
+ * The queue against a naive model of memberlist's rules (least-sent tier first; in a tier the largest
+ * that fits, then the newest; retire after the retransmit limit; a name replaces its predecessor),
+ * over random sequences of operations.
+ */
+test("matches a naive model of memberlist's queue on random operation sequences", async () => {
+  const fc = (await import("fast-check")).default;
+  type Op =
+    | { kind: "named"; name: number; len: number }
+    | { kind: "unique"; len: number }
+    | { kind: "get"; overhead: number; limit: number }
+    | { kind: "prune"; keep: number };
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant("named" as const),
+      name: fc.integer({ min: 0, max: 5 }),
+      len: fc.integer({ min: 1, max: 40 }),
+    }),
+    fc.record({ kind: fc.constant("unique" as const), len: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({
+      kind: fc.constant("get" as const),
+      overhead: fc.integer({ min: 0, max: 3 }),
+      limit: fc.integer({ min: 0, max: 120 }),
+    }),
+    fc.record({ kind: fc.constant("prune" as const), keep: fc.integer({ min: 0, max: 6 }) }),
+  );
+
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 0, max: 200 }), (ops, n) => {
+      const log: string[] = [];
+      const model: { tag: string; len: number; id: number; t: number; name?: number }[] = [];
+      let nextId = 0;
+      let seq = 0;
+      const q = new TransmitLimitedQueue(() => n, 2);
+      const limitT = Math.max(1, 2 * Math.ceil(Math.log10(n + 1)));
+      const finishedModel: string[] = [];
+      const tagOf = new Map<Uint8Array, string>();
+      for (const o of ops) {
+        if (o.kind === "named" || o.kind === "unique") {
+          const tag = `m${seq++}`;
+          const bytes = new Uint8Array(o.len);
+          tagOf.set(bytes, tag);
+          const b =
+            o.kind === "named"
+              ? {
+                  name: () => `n${o.name}`,
+                  invalidates: () => false,
+                  message: () => bytes,
+                  finished: () => log.push(tag),
+                }
+              : {
+                  unique: () => true as const,
+                  invalidates: () => true,
+                  message: () => bytes,
+                  finished: () => log.push(tag),
+                };
+          if (model.length === 0) nextId = 0;
+          if (o.kind === "named") {
+            const i = model.findIndex((m) => m.name === o.name);
+            if (i >= 0) finishedModel.push(model.splice(i, 1)[0]!.tag);
+          }
+          model.push({
+            tag,
+            len: o.len,
+            id: nextId++,
+            t: 0,
+            ...(o.kind === "named" ? { name: o.name } : {}),
+          });
+          q.queueBroadcast(b as never);
+        } else if (o.kind === "get") {
+          const got = q.getBroadcasts(o.overhead, o.limit).map((m) => tagOf.get(m));
+          const expected: string[] = [];
+          const reinsert: typeof model = [];
+          let used = 0;
+          const tiers = [...new Set(model.map((m) => m.t))].sort((a, b) => a - b);
+          outer: for (const t of tiers) {
+            for (;;) {
+              const free = o.limit - used - o.overhead;
+              if (free <= 0) break outer;
+              const fits = model.filter((m) => m.t === t && m.len <= free);
+              if (fits.length === 0) break;
+              fits.sort((a, b) => b.len - a.len || b.id - a.id);
+              const pick = fits[0]!;
+              model.splice(model.indexOf(pick), 1);
+              used += o.overhead + pick.len;
+              expected.push(pick.tag);
+              if (pick.t + 1 >= limitT) finishedModel.push(pick.tag);
+              else reinsert.push({ ...pick, t: pick.t + 1 });
+            }
+          }
+          model.push(...reinsert);
+          assert.deepEqual(got, expected);
+        } else {
+          q.prune(o.keep);
+          if (model.length > o.keep) {
+            const victims = [...model]
+              .sort((a, b) => b.t - a.t || a.id - b.id)
+              .slice(0, model.length - o.keep);
+            for (const v of victims) {
+              model.splice(model.indexOf(v), 1);
+              finishedModel.push(v.tag);
+            }
+          }
+        }
+        assert.equal(q.numQueued(), model.length);
+      }
+      assert.deepEqual([...log].sort(), [...finishedModel].sort());
+    }),
+    { seed: 42, numRuns: 300 },
+  );
+});
