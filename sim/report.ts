@@ -1,10 +1,10 @@
 /**
  * Writes reports/sim/: README.md (tables and commentary) and SVG charts, from fresh runs of the
- * scenarios on real Memberlist nodes. Usage: npm run sim:report [-- --quick | --large]
+ * scenarios on real Memberlist nodes. Usage: npm run sim:report [-- --quick | --large | --from-results]
  * Every figure is measured by this run; nothing is pasted in by hand. `--large` adds a
  * 1,000-member join (about 2.5 wall minutes more); `--quick` runs a smaller grid.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { epidemicCurve } from "./src/models.ts";
 import { summary } from "./src/observer.ts";
@@ -19,9 +19,27 @@ import { runToy, type ToyResult } from "./src/scenarios/toy.ts";
 import { barChart, lineChart, type Series } from "./src/svg.ts";
 import { markdownTable, num, secs } from "./src/table.ts";
 
-const quick = process.argv.includes("--quick");
+let quick = process.argv.includes("--quick");
 /** Adds one 1,000-member join (no loss, one seed): about 2.5 wall minutes more. */
-const large = process.argv.includes("--large");
+let large = process.argv.includes("--large");
+/** Re-renders README.md and the charts from results.json without running anything. */
+const fromResults = process.argv.includes("--from-results");
+
+interface Results {
+  meta: { quick: boolean; large: boolean; wallSeconds: number };
+  dissemination: DisseminationResult[];
+  detection: DetectionResult[];
+  stalls: StallResult[];
+  partitions: PartitionResult[];
+  cost: CostResult[];
+  toy: ToyResult;
+}
+
+// JSON has no Infinity ("never") or NaN: keep them as strings in results.json.
+const keepNonFinite = (_k: string, v: unknown) =>
+  typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+const restoreNonFinite = (_k: string, v: unknown) =>
+  v === "Infinity" || v === "-Infinity" || v === "NaN" ? Number(v) : v;
 const outDir = join(new URL("..", import.meta.url).pathname, "reports", "sim");
 mkdirSync(outDir, { recursive: true });
 
@@ -45,7 +63,8 @@ function cells(d: readonly DisseminationResult[]): DisseminationResult[][] {
     list.push(r);
     map.set(key, list);
   }
-  return [...map.values()];
+  const order = (r: DisseminationResult) => (r.news === "join" ? 0 : 1e9) + r.nodes * 10 + r.loss;
+  return [...map.values()].sort((a, b) => order(a[0]!) - order(b[0]!));
 }
 const detectionPlan: [number, number][] = quick
   ? [[32, 5]]
@@ -141,22 +160,42 @@ async function main(): Promise<void> {
     replayCommand: "npm run sim -- toy",
   });
   const totalWall = (performance.now() - started) / 1000;
-  writeFileSync(
-    join(outDir, "results.json"),
-    `${JSON.stringify({ dissemination, detection, stalls, partitions, cost, toy }, null, 1)}\n`,
-  );
-  writeCharts(dissemination, detection, cost);
-  writeExtraCharts(stalls, partitions);
+  const results: Results = {
+    meta: { quick, large, wallSeconds: totalWall },
+    dissemination,
+    detection,
+    stalls,
+    partitions,
+    cost,
+    toy,
+  };
+  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, keepNonFinite, 1)}\n`);
+  render(results);
+  log(`done in ${totalWall.toFixed(1)} s; wrote ${outDir}`);
+}
+
+function render(r: Results): void {
+  quick = r.meta.quick;
+  large = r.meta.large;
+  writeCharts(r.dissemination, r.detection, r.cost);
+  writeExtraCharts(r.stalls, r.partitions);
   writeFileSync(
     join(outDir, "README.md"),
-    readme(dissemination, detection, stalls, partitions, cost, toy, totalWall),
+    readme(r.dissemination, r.detection, r.stalls, r.partitions, r.cost, r.toy, r.meta.wallSeconds),
   );
-  log(`done in ${totalWall.toFixed(1)} s; wrote ${outDir}`);
 }
 
 function writeCharts(d: DisseminationResult[], det: DetectionResult[], cost: CostResult[]): void {
   // The largest size measured at every loss rate.
-  const biggest = Math.max(...disseminationSizes);
+  const biggest = Math.max(
+    ...d
+      .filter(
+        (r) =>
+          r.news === "join" &&
+          losses.every((l) => d.some((x) => x.news === "join" && x.nodes === r.nodes && x.loss === l)),
+      )
+      .map((r) => r.nodes),
+  );
   const curves: Series[] = [];
   for (const loss of losses) {
     const r = d.find((x) => x.news === "join" && x.nodes === biggest && x.loss === loss && x.seed === 1);
@@ -472,7 +511,7 @@ ${toy.wallSeconds.toFixed(1)} wall seconds: ${toy.events} events, ${Math.round(t
 
 - 1,000 members at every loss rate, and 10,000 members at all: a run at that size is dominated by
   the engine's own cost (LZW, alive-message handling and the broadcast queue; see sim/README.md),
-  so this report stops at ${Math.max(...disseminationSizes)} members${large ? " apart from one 1,000-member join" : ""}.
+  so this report stops at ${Math.max(...d.filter((r) => r.loss > 0).map((r) => r.nodes))} members${large ? " apart from one 1,000-member join" : ""}.
 - The epidemic model here gives 99.99% of 1,000 members in 1.6 s (8 rounds of 200 ms); Serf's
   convergence simulator quotes about 2.2 s for the same case, so its model has some extra delay
   (e.g. retransmission limits or the gossip tick's phase) that this simple one does not.
@@ -480,7 +519,12 @@ ${toy.wallSeconds.toFixed(1)} wall seconds: ${toy.events} events, ${Math.round(t
 `;
 }
 
-main().catch((err: unknown) => {
+(fromResults
+  ? Promise.resolve().then(() =>
+      render(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8"), restoreNonFinite)),
+    )
+  : main()
+).catch((err: unknown) => {
   process.stderr.write(
     `${err instanceof SimFailure ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
   );
