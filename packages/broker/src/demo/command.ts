@@ -110,13 +110,15 @@ export async function runDemo(
   io.out.write("Press Ctrl-C to stop: every node leaves the cluster gracefully.\n");
   const commands = typed ? listenForCommands(cluster, io) : null;
 
-  let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (): void => {
-    if (stopping) {
+    if (stoppingSince !== 0) {
+      // `npm start` forwards the Ctrl-C the terminal already sent us: only a later one means "now".
+      if (Date.now() - stoppingSince < 1_000) return;
       io.err.write("\nStopping already; exiting now.\n");
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     commands?.close();
     io.out.write("\nStopping: every node leaves the cluster…\n");
     const force = setTimeout(() => {
