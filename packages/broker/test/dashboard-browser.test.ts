@@ -40,8 +40,14 @@ test("dashboard: live cluster picture, publish and subscribe across nodes, failu
     logLevel: "silent",
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM!, args: FLAGS, headless: true });
+  let ticker: NodeJS.Timeout | undefined;
   try {
     if (!(await cluster.waitFormed(30_000))) throw new Error("the cluster did not form");
+    // Background traffic from node 2, so the events-per-second chart has something to draw.
+    let tick = 0;
+    ticker = setInterval(() => {
+      cluster.members[1]?.node?.broker.publish({ channel: "ticks", data: String(++tick) });
+    }, 100);
     const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
     const pageA = await context.newPage();
     const pageB = await context.newPage();
@@ -56,6 +62,10 @@ test("dashboard: live cluster picture, publish and subscribe across nodes, failu
     for (const name of ["node-1", "node-2", "node-3"])
       await pageA.locator(`#members tr[data-name="${name}"][data-state="alive"]`).waitFor();
     await pageA.locator("#live", { hasText: "live" }).waitFor();
+    // Node 2's traffic is replicated to node 1 and counted there, per second.
+    await pageA.locator("#rate-now", { hasText: /^[1-9]/ }).waitFor({ timeout: 15_000 });
+    await pageA.locator("#chart rect.bar").first().waitFor();
+    await pageA.locator('#links li[data-peer="node-2"]', { hasText: "connected" }).waitFor();
     // RTTs arrive with the first direct probes.
     await pageA
       .locator('#members tr[data-name="node-2"] td.rtt', { hasText: /\d ms$/ })
@@ -92,11 +102,17 @@ test("dashboard: live cluster picture, publish and subscribe across nodes, failu
     await pageA.locator('#ring g.node[data-name="node-3"][data-state="alive"]').waitFor({ timeout: 60_000 });
     await pageA.screenshot({ path: `${SHOTS}dashboard-5-back.png`, fullPage: true });
 
+    // Dark mode follows the system setting.
+    await pageA.emulateMedia({ colorScheme: "dark" });
+    await pageA.screenshot({ path: `${SHOTS}dashboard-6-dark.png`, fullPage: true });
+    await pageA.emulateMedia({ colorScheme: "light" });
+
     // A narrow screen gets the same page, stacked.
     await pageA.setViewportSize({ width: 420, height: 900 });
-    await pageA.screenshot({ path: `${SHOTS}dashboard-6-narrow.png`, fullPage: true });
+    await pageA.screenshot({ path: `${SHOTS}dashboard-7-narrow.png`, fullPage: true });
     if (errors.length > 0) throw new Error(`page errors: ${errors.join("; ")}`);
   } finally {
+    clearInterval(ticker);
     await browser.close();
     await cluster.stop();
   }

@@ -23,7 +23,7 @@ test("demo arguments: defaults, sizes and bad values", () => {
     httpPort: 8080,
     host: "127.0.0.1",
     profile: "local",
-    logLevel: "warn",
+    logLevel: "error",
   });
   const five = parseDemoArgs(["--nodes", "5", "--http.server.port", "0", "--gossip.port", "0"]);
   assert.ok(!("help" in five));

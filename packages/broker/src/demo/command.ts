@@ -43,7 +43,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions | { help: true } {
   const profile = (values["gossip.profile"] as string | undefined) ?? "local";
   if (profile !== "lan" && profile !== "local")
     throw new BrokerConfigError('--gossip.profile must be "lan" or "local"');
-  const logLevel = (values["log.level"] as string | undefined) ?? "warn";
+  // Node logs would bury the URLs and commands: only errors by default.
+  const logLevel = (values["log.level"] as string | undefined) ?? "error";
   if (!isLogLevel(logLevel)) throw new BrokerConfigError(`--log.level: unknown level "${logLevel}"`);
   return {
     nodes: int("nodes", 3, 1, 32),
@@ -151,13 +152,20 @@ function progressPrinter(io: DemoIo, total: number): { show: (p: DemoProgress) =
   }
   let text = "";
   let frame = 0;
-  const draw = () => io.out.write(`\r\x1b[2K  ${SPINNER[frame++ % SPINNER.length]} ${text}`);
+  const draw = () => {
+    if (text !== "") io.out.write(`\r\x1b[2K  ${SPINNER[frame++ % SPINNER.length]} ${text}`);
+  };
   const timer = setInterval(draw, 80);
   return {
     show(p) {
-      if (p.type === "started") io.out.write(`\r\x1b[2K  ✓ ${progressText(p, total)}\n`);
-      else text = progressText(p, total);
-      draw();
+      if (p.type === "started") {
+        // A finished step becomes a permanent line; the spinner waits for the next step.
+        io.out.write(`\r\x1b[2K  ✓ ${progressText(p, total)}\n`);
+        text = "";
+      } else {
+        text = progressText(p, total);
+        draw();
+      }
     },
     done() {
       clearInterval(timer);

@@ -47,6 +47,7 @@ export function readyText(names: string[], urls: string[], gossip: string[], for
     `Publish on ${lastName}, from another terminal:`,
     `  curl -X POST ${last}/channel/${DEMO_CHANNEL} -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
     "",
+    "",
   );
   return lines.join("\n");
 }
@@ -65,7 +66,7 @@ export function demoHelp(): string {
     "  --http.server.port <port>    First HTTP port; taken ones are skipped (default 8080; 0 = any).",
     "  --bind.addr <addr>           Address the nodes bind to (default 127.0.0.1).",
     "  --gossip.profile <p>         local (fast failure detection, default) or lan.",
-    "  --log.level <level>          Node logs on stderr: debug, info, warn (default), error, silent.",
+    "  --log.level <level>          Node logs on stderr: debug, info, warn, error (default), silent.",
     "  -h, --help                   Show this help.",
     "",
     "While it runs (in a terminal): type `kill 2` to stop node 2 without a goodbye and watch the",

@@ -162,6 +162,25 @@
       `${counts.alive} alive · ${counts.suspect} suspect · ${counts.dead} dead · ${counts.left} left`;
   }
 
+  function drawLinks(snap) {
+    const items = snap.replication.map((l) =>
+      el(
+        "li",
+        { "data-peer": l.peer },
+        el("span", { class: "mono" }, `→ ${l.peer}`),
+        el(
+          "span",
+          { class: `state state-${l.connected ? "alive" : "suspect"}` },
+          el("i", { "aria-hidden": "true" }),
+          l.connected ? "connected" : "connecting",
+        ),
+        el("span", { class: "muted" }, l.lagEvents === 0 ? "up to date" : `${l.lagEvents} events behind`),
+      ),
+    );
+    $("links").replaceChildren(...items);
+    $("links-empty").hidden = items.length > 0;
+  }
+
   // ---- traffic --------------------------------------------------------------------------
 
   function drawChart(snap) {
@@ -272,6 +291,7 @@
     $("health").classList.toggle("state-suspect", snap.healthScore > 0);
     drawRing(snap);
     drawMembers(snap);
+    drawLinks(snap);
     drawChart(snap);
     drawChannels(snap);
     drawChanges(snap);
