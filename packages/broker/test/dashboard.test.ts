@@ -72,6 +72,16 @@ test("the page and its files are served at / and /dashboard/, locked down by CSP
   assert.equal(redirect.headers.get("location"), "/");
 });
 
+test("under a route prefix the dashboard moves with the broker's routes", async () => {
+  const n = await node({ dashboard: true, prefix: "/events" });
+  assert.equal((await fetch(`${n.base}/events/`)).status, 200);
+  assert.equal((await fetch(`${n.base}/events/dashboard/dashboard.js`)).status, 200);
+  assert.equal((await httpJson(n.base, "GET", "/events/dashboard/snapshot")).status, 200);
+  assert.equal((await fetch(`${n.base}/`)).status, 404, "the app's own / is left alone");
+  const redirect = await fetch(`${n.base}/events/dashboard?authorization=t`, { redirect: "manual" });
+  assert.equal(redirect.headers.get("location"), "/events/?authorization=t");
+});
+
 test("the dashboard is read-only: nothing can be published through it", async () => {
   const n = await node({ dashboard: true });
   for (const path of ["/", "/dashboard/events", "/dashboard/snapshot", "/dashboard/x"]) {

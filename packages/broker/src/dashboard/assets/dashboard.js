@@ -288,7 +288,7 @@
     document.title = `${snap.node} · Shoal`;
     $("node-name").textContent = snap.node;
     $("health-score").textContent = String(snap.healthScore);
-    $("health").classList.toggle("state-suspect", snap.healthScore > 0);
+    $("health").classList.toggle("health-bad", snap.healthScore > 0);
     drawRing(snap);
     drawMembers(snap);
     drawLinks(snap);
