@@ -17,13 +17,14 @@ import { runCost } from "./src/scenarios/cost.ts";
 import { runDetection } from "./src/scenarios/detection.ts";
 import { type News, runDissemination } from "./src/scenarios/dissemination.ts";
 import { runPartition } from "./src/scenarios/partition.ts";
+import { runSlowNode } from "./src/scenarios/slow-node.ts";
 import { runStalls, STALL_VARIANTS } from "./src/scenarios/stalls.ts";
 import { runToy } from "./src/scenarios/toy.ts";
 import { num, secs, textTable } from "./src/table.ts";
 
-const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|partition|cost|toy> [--nodes N] [--loss p]
+const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy> [--nodes N] [--loss p]
        [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
-       [--split s] [--rejoin ms] [--stall ms] [--compress true|false] [--encode true|false]
+       [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false] [--encode true|false]
        [--lag-awareness true|false]`;
 
 function fail(message: string): never {
@@ -62,6 +63,7 @@ function parse() {
         "lag-awareness": { type: "string" },
         split: { type: "string" },
         stall: { type: "string" },
+        delay: { type: "string" },
         rejoin: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -231,6 +233,44 @@ try {
           "other",
           "false deaths",
           "declared dead",
+          "wall s",
+        ],
+        rows,
+      ),
+    );
+  } else if (scenario === "slow") {
+    const delayMs = nonNegative("delay", values.delay, 800);
+    for (let s = seed; s < seed + seeds; s++) {
+      for (const v of STALL_VARIANTS) {
+        const r = await runSlowNode(options(s), v, { delayMs, durationMs: 60_000 });
+        rows.push([
+          r.nodes,
+          `${r.loss * 100}%`,
+          r.seed,
+          r.variant,
+          r.delayMs,
+          r.bySlow,
+          r.ofSlow,
+          r.other,
+          r.falseDeaths,
+          r.maxHealthScore,
+          num(r.wallSeconds),
+        ]);
+      }
+    }
+    console.log(
+      textTable(
+        [
+          "nodes",
+          "loss",
+          "seed",
+          "variant",
+          "delay ms",
+          "by slow",
+          "of slow",
+          "other",
+          "false deaths",
+          "max health",
           "wall s",
         ],
         rows,

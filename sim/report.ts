@@ -14,6 +14,7 @@ import { type CostResult, runCost } from "./src/scenarios/cost.ts";
 import { type DetectionResult, runDetection } from "./src/scenarios/detection.ts";
 import { type DisseminationResult, runDissemination } from "./src/scenarios/dissemination.ts";
 import { type PartitionResult, runPartition } from "./src/scenarios/partition.ts";
+import { runSlowNode, type SlowNodeResult } from "./src/scenarios/slow-node.ts";
 import { runStalls, STALL_VARIANTS, type StallResult } from "./src/scenarios/stalls.ts";
 import { runToy, type ToyResult } from "./src/scenarios/toy.ts";
 import { barChart, lineChart, type Series } from "./src/svg.ts";
@@ -30,6 +31,7 @@ interface Results {
   dissemination: DisseminationResult[];
   detection: DetectionResult[];
   stalls: StallResult[];
+  slow: SlowNodeResult[];
   partitions: PartitionResult[];
   cost: CostResult[];
   toy: ToyResult;
@@ -74,6 +76,7 @@ const detectionPlan: [number, number][] = quick
     ];
 const costSizes = quick ? [16, 32, 64] : [16, 32, 64, 128, 256];
 const stallLengths = [3000, 8000];
+const slowDelays = [1500, 3000];
 const partitionPlan: [number, number][] = [
   [20_000, 0],
   [20_000, 10_000],
@@ -135,6 +138,15 @@ async function main(): Promise<void> {
       );
     }
   }
+  const slow: SlowNodeResult[] = [];
+  for (const delayMs of slowDelays) {
+    for (const v of STALL_VARIANTS) {
+      log(`slow node ${delayMs} ms ${v}`);
+      slow.push(
+        await runSlowNode(opts(32, 0, 1, `slow --delay ${delayMs}`), v, { delayMs, durationMs: 60_000 }),
+      );
+    }
+  }
   const partitions: PartitionResult[] = [];
   for (const [splitMs, rejoin] of partitionPlan) {
     log(`partition ${splitMs} ms rejoin ${rejoin}`);
@@ -165,6 +177,7 @@ async function main(): Promise<void> {
     dissemination,
     detection,
     stalls,
+    slow,
     partitions,
     cost,
     toy,
@@ -179,9 +192,10 @@ function render(r: Results): void {
   large = r.meta.large;
   writeCharts(r.dissemination, r.detection, r.cost);
   writeExtraCharts(r.stalls, r.partitions);
+  writeSlowChart(r.slow);
   writeFileSync(
     join(outDir, "README.md"),
-    readme(r.dissemination, r.detection, r.stalls, r.partitions, r.cost, r.toy, r.meta.wallSeconds),
+    readme(r.dissemination, r.detection, r.stalls, r.slow, r.partitions, r.cost, r.toy, r.meta.wallSeconds),
   );
 }
 
@@ -340,10 +354,28 @@ function writeExtraCharts(stalls: StallResult[], partitions: PartitionResult[]):
   );
 }
 
+function writeSlowChart(slow: SlowNodeResult[]): void {
+  writeFileSync(
+    join(outDir, "slow-node.svg"),
+    barChart({
+      title: "Suspicions a slow member raises about healthy ones (32 members, 60 s)",
+      yLabel: "distinct suspicions",
+      groups: slowDelays.map((ms) => `I/O ${ms / 1000} s late`),
+      series: STALL_VARIANTS.map((v) => ({
+        name: v,
+        values: slowDelays.map(
+          (ms) => slow.find((r) => r.variant === v && r.delayMs === ms)?.bySlow ?? Number.NaN,
+        ),
+      })),
+    }),
+  );
+}
+
 function readme(
   d: DisseminationResult[],
   det: DetectionResult[],
   stalls: StallResult[],
+  slow: SlowNodeResult[],
   partitions: PartitionResult[],
   cost: CostResult[],
   toy: ToyResult,
@@ -359,6 +391,16 @@ function readme(
     r.other,
     r.falseDeaths,
     r.membersDeclaredDead,
+    num(r.wallSeconds),
+  ]);
+  const slowRows = slow.map((r) => [
+    `${r.delayMs / 1000} s`,
+    r.variant,
+    r.bySlow,
+    r.ofSlow,
+    r.other,
+    r.falseDeaths,
+    r.maxHealthScore,
     num(r.wallSeconds),
   ]);
   const partRows = partitions.map((p) => [
@@ -481,6 +523,24 @@ Reading: on a LAN the round trip (~0.5 ms) is far shorter than any probe window,
 never starts between a ping and its ack and stalled probers raise no suspicions of their own here;
 the damage comes from stalls longer than the suspicion timeout, which get alive members declared
 dead. Scenarios with WAN latencies, or stalls caused by load in the middle of probes, are next.
+
+### 3b. A slow member
+
+32 members; for 60 s one random member handles everything that reaches it (datagrams, stream
+data, connections) late by the given delay, while its timers still fire on time — an event loop
+busy with a backlog of I/O. Its probes then time out although every peer answered. Counted once
+per (originator, subject, incarnation): suspicions the slow member raised ("by slow"), suspicions
+about it ("of slow"), and between two other members ("other", e.g. indirect probes relayed
+through the slow member); "max health" is its highest Lifeguard health score.
+
+${markdownTable(["I/O delay", "variant", "by slow", "of slow", "other", "false dead events", "max health", "wall s"], slowRows)}
+
+![slow node](slow-node.svg)
+
+Reading: this is the case Lifeguard was made for. Without it the slow member keeps accusing
+healthy members; with it, its failed probes raise its health score, which stretches its probe
+timeouts and intervals, and its accusations almost stop. \`lagAwareness\` measures late *timers*,
+so it has nothing to add here, where only I/O is late.
 
 ## 4. Partitions
 

@@ -146,7 +146,7 @@ export class Network {
       arrive = start + (wireBytes * 1000) / to.ingressBytesPerSec;
       to.ingressBusyUntil = arrive;
     }
-    return arrive;
+    return arrive + to.receiveDelayMs;
   }
 
   /** Sends one datagram from `from`'s process; `source` is the address the receiver sees. */

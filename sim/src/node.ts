@@ -50,6 +50,11 @@ export class SimNode<A = unknown> implements StallGate {
   readonly netRng: Rng;
   /** Overrides the network's default profile for packets this node sends. */
   link: LinkProfile | null = null;
+  /**
+   * Extra delay before this node gets to anything that arrives for it (datagrams, stream data,
+   * connections): an event loop running behind on I/O while its timers still fire on time.
+   */
+  receiveDelayMs = 0;
   egressBytesPerSec = 0;
   ingressBytesPerSec = 0;
   maxQueueMs = Number.POSITIVE_INFINITY;

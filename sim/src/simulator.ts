@@ -289,6 +289,24 @@ export class Simulator<A extends SimApp = SimApp> {
     };
   }
 
+  /**
+   * Makes node `id` slow from `atMs` for `durationMs`: everything that reaches it (datagrams,
+   * stream data, connections) is handled `delayMs` late, while its timers still fire on time, as
+   * in a process whose event loop is busy with a backlog of I/O.
+   */
+  slow(id: number, options: { atMs?: number; durationMs: number; delayMs: number }): void {
+    const node = this.node(id);
+    if (!(options.durationMs >= 0 && options.delayMs >= 0))
+      throw new ConfigError("slow: durations must be >= 0");
+    const start = options.atMs ?? this.now;
+    this.control(start, null, id, () => {
+      node.receiveDelayMs = options.delayMs;
+    });
+    this.control(start + options.durationMs, null, id, () => {
+      node.receiveDelayMs = 0;
+    });
+  }
+
   /** Sets node `id`'s bandwidth caps in bytes per second (0: unlimited) and its queue limit. */
   setBandwidth(
     id: number,

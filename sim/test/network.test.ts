@@ -153,3 +153,23 @@ test("bad link profiles are ConfigErrors", () => {
   assert.throws(() => s.setBandwidth(0, { egressBytesPerSec: -1 }), { code: "ERR_CONFIG" });
   assert.throws(() => new Simulator({ seed: -1 }, () => ({})), { code: "ERR_CONFIG" });
 });
+
+test("a slow node gets its I/O late while the others do not", async () => {
+  const { s, nodes } = cluster(3, constant(1));
+  const [a, b, c] = nodes;
+  s.slow(b!.id, { atMs: 5, durationMs: 100, delayMs: 40 });
+  s.at(10, () => {
+    void a!.app!.send("to slow", addrOf(b!));
+    void a!.app!.send("to normal", addrOf(c!));
+  });
+  s.at(200, () => a!.app!.send("after", addrOf(b!)));
+  await s.run(300);
+  assert.deepEqual(
+    b!.app!.received.map((r) => `${r.text}@${r.at}`),
+    ["to slow@51", "after@201"],
+  );
+  assert.deepEqual(
+    c!.app!.received.map((r) => `${r.text}@${r.at}`),
+    ["to normal@11"],
+  );
+});

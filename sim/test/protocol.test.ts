@@ -9,6 +9,7 @@ import { MemberlistCluster } from "../src/memberlist-cluster.ts";
 import { suspicionBounds } from "../src/models.ts";
 import { testReplayCommand, testSeed } from "../src/replay.ts";
 import { formCluster, runningIds, type ScenarioOptions } from "../src/scenarios/common.ts";
+import { runSlowNode } from "../src/scenarios/slow-node.ts";
 
 const FILE = "sim/test/protocol.test.ts";
 const seed = testSeed(7);
@@ -208,4 +209,19 @@ test("a Memberlist cluster run is reproducible byte for byte from its seed", asy
   assert.deepEqual(b, a, why("two runs with the same seed diverged"));
   const c = await run(seed + 1);
   assert.notEqual(c.hash, a.hash, why("a different seed gave the same run"));
+});
+
+test("Lifeguard's local health keeps a slow member from accusing healthy ones", async () => {
+  const o = options(24);
+  const without = await runSlowNode(o, "no-lifeguard", { delayMs: 2000, durationMs: 30_000 });
+  const withLifeguard = await runSlowNode(o, "lifeguard", { delayMs: 2000, durationMs: 30_000 });
+  assert.ok(
+    without.bySlow >= 10,
+    why(`the slow member raised only ${without.bySlow} suspicions without Lifeguard`),
+  );
+  assert.ok(
+    withLifeguard.bySlow * 3 <= without.bySlow,
+    why(`Lifeguard cut the slow member's suspicions only from ${without.bySlow} to ${withLifeguard.bySlow}`),
+  );
+  assert.ok(withLifeguard.maxHealthScore > 0, why("the slow member's health score never rose"));
 });
