@@ -54,6 +54,11 @@ interface Item {
 class Tier {
   heap: Item[] = [];
   live = 0;
+  /**
+   * No current item is shorter than this. A nearly full packet then skips the tier without a scan:
+   * memberlist's own messages are all about the same size, so that is the common case.
+   */
+  minLen = Number.POSITIVE_INFINITY;
 
   constructor(readonly transmits: number) {}
 
@@ -72,6 +77,7 @@ class Tier {
       i = parent;
     }
     this.live++;
+    if (item.len < this.minLen) this.minLen = item.len;
   }
 
   /** The best current item, dropping stale entries from the top. */
@@ -103,11 +109,17 @@ class Tier {
 
   /** The largest (then newest) current item no longer than `free`, found by a scan (the rare case). */
   largestFitting(free: number): Item | undefined {
+    if (free < this.minLen) return undefined;
     let best: Item | undefined;
+    let min = Number.POSITIVE_INFINITY;
     for (const item of this.heap) {
-      if (item.len > free || !this.isCurrent(item)) continue;
+      if (!this.isCurrent(item)) continue;
+      if (item.len < min) min = item.len;
+      if (item.len > free) continue;
       if (!best || before(item, best)) best = item;
     }
+    // Exact again after a full scan (taking `best` can only raise it; a lower bound is still true).
+    this.minLen = min;
     return best;
   }
 
@@ -117,6 +129,7 @@ class Tier {
     const items = this.heap.filter((it) => this.isCurrent(it));
     this.heap = [];
     this.live = 0;
+    this.minLen = Number.POSITIVE_INFINITY;
     for (const it of items) this.push(it);
   }
 }

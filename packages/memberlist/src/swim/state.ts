@@ -30,6 +30,14 @@ function keepVsn(e: Engine, vsn: Uint8Array): Uint8Array {
   return vsn.length === 6 ? vsn : vsn.slice(0, 6);
 }
 
+/** Byte equality of two IP addresses (4 or 16 bytes), kept small and monomorphic for the hot path. */
+function sameAddr(x: Uint8Array, y: Uint8Array): boolean {
+  const n = x.length;
+  if (n !== y.length) return false;
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 function keepMeta(meta: Uint8Array): Uint8Array {
   return meta.length === 0 ? noMeta : meta;
 }
@@ -57,6 +65,20 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
   const isLocal = a.node === e.config.name;
   if (e.leaving && isLocal) return;
 
+  // Fast path for the bulk of gossip: old news about a known member at the same address. The full
+  // checks below would reach the same verdict (ignore); they only matter for new or conflicting news.
+  const known = e.nodeMap.get(a.node);
+  if (
+    known !== undefined &&
+    !isLocal &&
+    e.config.alive === undefined &&
+    a.incarnation <= known.incarnation &&
+    a.port === known.port &&
+    sameAddr(known.addr, a.addr)
+  ) {
+    return;
+  }
+
   if (a.vsn.length >= 3) {
     const pMin = a.vsn[0]!;
     const pMax = a.vsn[1]!;
@@ -78,7 +100,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
     }
   }
 
-  let state = e.nodeMap.get(a.node);
+  let state = known;
   let updatesNode = false;
   if (!state) {
     if (!e.ipAllowed(a.addr)) {
