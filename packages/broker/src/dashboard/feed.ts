@@ -43,6 +43,8 @@ export interface DashboardFeedOptions {
 }
 
 const MAX_DEPARTED = 64;
+/** node-2 before node-10. */
+const byName = new Intl.Collator("en", { numeric: true });
 /** Membership changes come in bursts; one frame covers a burst. */
 const CHANGE_DEBOUNCE_MS = 30;
 
@@ -102,7 +104,7 @@ export class DashboardFeed {
     this.lastMembers.clear();
     for (const m of members) this.lastMembers.set(m.name, m);
     for (const d of this.departed.values()) members.push(d);
-    members.sort((a, b) => (a.local !== b.local ? (a.local ? -1 : 1) : a.name < b.name ? -1 : 1));
+    members.sort((a, b) => (a.local !== b.local ? (a.local ? -1 : 1) : byName.compare(a.name, b.name)));
     const channels = channelCounts(hub.clientsByChannel());
     const c = hub.counters;
     return {

@@ -60,6 +60,15 @@
 
   // ---- cluster picture --------------------------------------------------------------------
 
+  function truncate(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  }
+
+  /**
+   * The ring: members around a circle, this node with a halo. How much is drawn depends on the
+   * size: links and labels while they stay legible, then names only, then dots (the table and
+   * the tooltips always have everything).
+   */
   function drawRing(snap) {
     const ring = $("ring");
     const title = ring.querySelector("title");
@@ -68,14 +77,17 @@
     const cy = 178;
     const r = 112;
     const members = snap.members;
-    ring.append(svg("circle", { class: "orbit", cx, cy, r }));
     const n = members.length;
+    const tier = n <= 8 ? "full" : n <= 16 ? "compact" : "dots";
+    const radius = tier === "full" ? 19 : tier === "compact" ? 13 : Math.max(5, Math.min(10, 300 / n));
+    ring.append(svg("circle", { class: "orbit", cx, cy, r }));
     const spots = members.map((m, i) => {
       const a = -Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, n);
       return { m, x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) };
     });
     const me = spots.find((s) => s.m.local);
-    if (me !== undefined) {
+    const labels = [];
+    if (me !== undefined && n <= 6) {
       for (const s of spots) {
         if (s === me || s.m.state === "dead" || s.m.state === "left") continue;
         ring.append(
@@ -87,43 +99,49 @@
             y2: s.y,
           }),
         );
-        if (s.m.rttMs !== null && n <= 8) {
-          ring.append(
+        if (s.m.rttMs !== null && n <= 5) {
+          // Near the peer's end of the link; drawn last so nothing covers it.
+          labels.push(
             svg(
               "text",
-              { class: "rtt", x: (me.x + s.x) / 2, y: (me.y + s.y) / 2 + 4 },
-              `${formatRtt(s.m.rttMs)}`,
+              { class: "rtt", x: s.x + 0.25 * (me.x - s.x), y: s.y + 0.25 * (me.y - s.y) + 4 },
+              formatRtt(s.m.rttMs),
             ),
           );
         }
       }
     }
     const alive = members.filter((m) => m.state === "alive" || m.state === "suspect").length;
+    ring.append(svg("circle", { class: "center-bg", cx, cy: cy + 8, r: 40 }));
     ring.append(svg("text", { class: "center center-count", x: cx, y: cy + 6 }, String(alive)));
     ring.append(
       svg("text", { class: "center", x: cx, y: cy + 26 }, alive === 1 ? "member up" : "members up"),
     );
-    const radius = n > 12 ? 12 : 19;
     for (const s of spots) {
       const state = Object.hasOwn(STATE_GLYPH, s.m.state) ? s.m.state : "left";
       const g = svg("g", {
-        class: `node node-${state}`,
+        class: `node node-${state} tier-${tier}`,
         "data-name": s.m.name,
         "data-state": s.m.state,
       });
       g.append(svg("title", {}, `${s.m.name}: ${s.m.state}${s.m.local ? " (this node)" : ""}`));
-      if (s.m.local) g.append(svg("circle", { class: "halo", cx: s.x, cy: s.y, r: radius + 6 }));
+      if (s.m.local) g.append(svg("circle", { class: "halo", cx: s.x, cy: s.y, r: radius + 5 }));
       g.append(svg("circle", { class: "body", cx: s.x, cy: s.y, r: radius }));
-      g.append(svg("text", { class: "glyph", x: s.x, y: s.y + 1 }, STATE_GLYPH[state]));
-      if (n <= 16) {
-        // Labels go outside the ring, below the lower half and above the upper half.
-        const below = s.y >= cy - 1;
+      if (tier !== "dots") g.append(svg("text", { class: "glyph", x: s.x, y: s.y + 1 }, STATE_GLYPH[state]));
+      // Labels go outside the ring: below the lower half, above the upper half.
+      const below = s.y >= cy - 1;
+      if (tier === "full") {
         const dy = below ? radius + 18 : -(radius + 30);
-        g.append(svg("text", { class: "name", x: s.x, y: s.y + dy }, s.m.name + (s.m.local ? " (you)" : "")));
+        const name = truncate(s.m.name, 14) + (s.m.local ? " (you)" : "");
+        g.append(svg("text", { class: "name", x: s.x, y: s.y + dy }, name));
         g.append(svg("text", { class: "state-label", x: s.x, y: s.y + dy + 15 }, s.m.state));
+      } else if (tier === "compact") {
+        const dy = below ? radius + 13 : -(radius + 6);
+        g.append(svg("text", { class: "name name-small", x: s.x, y: s.y + dy }, truncate(s.m.name, 10)));
       }
       ring.append(g);
     }
+    ring.append(...labels);
   }
 
   function formatRtt(ms) {
