@@ -64,7 +64,7 @@ test("dashboard: live cluster picture, publish and subscribe across nodes, failu
     await pageA.locator("#live", { hasText: "live" }).waitFor();
     // Node 2's traffic is replicated to node 1 and counted there, per second.
     await pageA.locator("#rate-now", { hasText: /^[1-9]/ }).waitFor({ timeout: 15_000 });
-    await pageA.locator("#chart rect.bar").first().waitFor();
+    await pageA.locator('#chart rect.bar:not([height="0"])').first().waitFor();
     await pageA.locator('#links li[data-peer="node-2"]', { hasText: "connected" }).waitFor();
     // RTTs arrive with the first direct probes.
     await pageA

@@ -92,10 +92,14 @@ export class DemoCluster {
   }
 
   /**
-   * Waits until every running node sees every running node alive (and no one suspect). Resolves
-   * false on timeout.
+   * Waits until every running node sees every running node alive. Resolves false on timeout or
+   * when `signal` aborts.
    */
-  async waitFormed(timeoutMs: number, progress: (p: DemoProgress) => void = () => {}): Promise<boolean> {
+  async waitFormed(
+    timeoutMs: number,
+    progress: (p: DemoProgress) => void = () => {},
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     let last = -1;
     for (;;) {
@@ -110,7 +114,7 @@ export class DemoCluster {
         progress({ type: "forming", seen, expected: running.length });
       }
       if (seen >= running.length) return true;
-      if (Date.now() > deadline) return false;
+      if (Date.now() > deadline || signal?.aborted === true) return false;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

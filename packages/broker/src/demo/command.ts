@@ -90,36 +90,12 @@ export async function runDemo(
   }
   const progress = progressPrinter(io, options.nodes);
   io.out.write(`Starting a ${options.nodes}-node Shoal cluster on ${options.host}…\n`);
-  let cluster: DemoCluster;
-  let formed: boolean;
-  try {
-    cluster = await DemoCluster.start(options, progress.show);
-    formed = await cluster.waitFormed(FORM_TIMEOUT_MS, progress.show);
-  } catch (err) {
-    progress.done();
-    io.err.write(`shoal demo: could not start: ${(err as Error).message}\n`);
-    return 1;
-  }
-  progress.done();
-  const names = cluster.members.map((m) => m.name);
-  const urls = cluster.members.map((_, i) => cluster.url(i));
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const gossip = cluster.members.map((m) => `${host}:${m.gossipPort}`);
-  io.out.write(readyText(names, urls, gossip, formed));
-  const typed = process.stdin.isTTY === true && io.out === process.stdout;
-  if (typed) io.out.write("Type `kill 2` or `start 2` (then Enter) to fail or revive a node.\n");
-  io.out.write("Press Ctrl-C to stop: every node leaves the cluster gracefully.\n");
-  const commands = typed ? listenForCommands(cluster, io) : null;
-
+  let cluster: DemoCluster | null = null;
+  let commands: { close(): void } | null = null;
+  // Ctrl-C is handled from the start: while nodes come up it cuts the wait short, then stops them.
+  const interrupted = new AbortController();
   let stoppingSince = 0;
-  const onSignal = (): void => {
-    if (stoppingSince !== 0) {
-      // `npm start` forwards the Ctrl-C the terminal already sent us: only a later one means "now".
-      if (Date.now() - stoppingSince < 1_000) return;
-      io.err.write("\nStopping already; exiting now.\n");
-      process.exit(130);
-    }
-    stoppingSince = Date.now();
+  const stop = (running: DemoCluster): void => {
     commands?.close();
     io.out.write("\nStopping: every node leaves the cluster…\n");
     const force = setTimeout(() => {
@@ -127,7 +103,7 @@ export async function runDemo(
       process.exit(1);
     }, 10_000);
     force.unref();
-    cluster
+    running
       .stop((name) => io.out.write(`  ${name} left\n`))
       .then(
         () => {
@@ -140,8 +116,47 @@ export async function runDemo(
         },
       );
   };
+  const onSignal = (): void => {
+    if (stoppingSince !== 0) {
+      // `npm start` forwards the Ctrl-C the terminal already sent us: only a later one means "now".
+      if (Date.now() - stoppingSince < 1_000) return;
+      io.err.write("\nStopping already; exiting now.\n");
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    if (cluster === null) interrupted.abort();
+    else stop(cluster);
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+
+  let formed: boolean;
+  try {
+    const started = await DemoCluster.start(options, progress.show);
+    cluster = started;
+    formed = await started.waitFormed(FORM_TIMEOUT_MS, progress.show, interrupted.signal);
+  } catch (err) {
+    progress.done();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    io.err.write(`shoal demo: could not start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  progress.done();
+  if (interrupted.signal.aborted) {
+    stop(cluster);
+    return null;
+  }
+  const running = cluster;
+  const names = running.members.map((m) => m.name);
+  const urls = running.members.map((_, i) => running.url(i));
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const gossip = running.members.map((m) => `${host}:${m.gossipPort}`);
+  io.out.write(readyText(names, urls, gossip, formed));
+  const typed = process.stdin.isTTY === true && io.out === process.stdout;
+  if (typed) io.out.write("Type `kill 2` or `start 2` (then Enter) to fail or revive a node.\n");
+  io.out.write("Press Ctrl-C to stop: every node leaves the cluster gracefully.\n");
+  if (typed) commands = listenForCommands(running, io);
   return null;
 }
 
