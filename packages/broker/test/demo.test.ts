@@ -89,6 +89,32 @@ test("taken ports are skipped: TCP for HTTP, TCP and UDP for gossip", async () =
   }
 });
 
+test("stopping the demo: every node leaves gracefully, and the others hear each goodbye", async () => {
+  const cluster = await DemoCluster.start({
+    nodes: 3,
+    host: "127.0.0.1",
+    gossipPort: 0,
+    httpPort: 0,
+    profile: "local",
+    logLevel: "silent",
+  });
+  try {
+    assert.equal(await cluster.waitFormed(30_000), true, "the cluster formed");
+    // node-1 stops last, so it sees the other two go.
+    const heard: string[] = [];
+    cluster.members[0]!.node!.membership.ml.on("leave", (n) => {
+      if (n.name !== "node-1") heard.push(`${n.name}:${n.state}`);
+    });
+    const stopped: string[] = [];
+    await cluster.stop((name) => stopped.push(name));
+    assert.deepEqual(stopped, ["node-3", "node-2", "node-1"]);
+    assert.deepEqual(heard.sort(), ["node-2:left", "node-3:left"], "left, not dead: no failure detection");
+    assert.ok(cluster.members.every((m) => m.node === null));
+  } finally {
+    await cluster.stop();
+  }
+});
+
 /** Runs a printed command line in a POSIX shell, in its own process group. */
 function shell(line: string): ChildProcess {
   return spawn("sh", ["-c", line], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
