@@ -12,10 +12,20 @@
  */
 
 export { type AuthOptions, Authorizer, type Grants } from "./auth/jwt.ts";
-export { type Broker, type BrokerOptions, type BrokerStatus, createBroker } from "./broker.ts";
+export {
+  type Broker,
+  type BrokerOptions,
+  type BrokerStatus,
+  createBroker,
+  type DashboardOptions,
+} from "./broker.ts";
 export { decodeCursor, encodeCursor, type Vector } from "./core/cursor.ts";
 export { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 export type { Hub, HubCounters, PublishInput, SubscribeRequest } from "./core/hub.ts";
+export { DashboardFeed, type DashboardFeedOptions, type DashboardSources } from "./dashboard/feed.ts";
+export { type RttSample, RttTracker } from "./dashboard/rtt.ts";
+export type { DashboardMember, DashboardSnapshot } from "./dashboard/snapshot.ts";
+export { DemoCluster, type DemoOptions } from "./demo/cluster.ts";
 export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
 export type { CorsOptions } from "./http/cors.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";

@@ -23,6 +23,7 @@ test("frames survive any chunking", () => {
         );
       },
     ),
+    { seed: 11, numRuns: 100 },
   );
 });
 
@@ -94,6 +95,7 @@ test("garbage messages never crash the parser", () => {
         assert.ok(err instanceof ReplicationError);
       }
     }),
+    { seed: 12, numRuns: 100 },
   );
   for (const text of [
     '{"t":"hello"}',

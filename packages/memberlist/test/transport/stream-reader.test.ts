@@ -213,7 +213,7 @@ describe("StreamReader.readFrame", () => {
           await assert.rejects(reader.readExact(1), NetworkError);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200, seed: 13 },
     );
   });
 });
