@@ -11,7 +11,7 @@ import { stderrLogger } from "./logger.ts";
 import { NodeRuntime } from "./node-runtime.ts";
 import { Engine, type EngineHooks } from "./swim/engine.ts";
 import { pushPullScale } from "./swim/formulas.ts";
-import { gossip, pushPullTick } from "./swim/gossip.ts";
+import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
 import { joinHostPort, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
@@ -192,9 +192,12 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     e.leaving = true;
     const me = e.nodeMap.get(e.config.name);
     if (!me) return;
+    const dead = { incarnation: me.incarnation, node: me.name, from: me.name };
     const done = new Promise<void>((resolve) => {
-      deadNode(e, { incarnation: me.incarnation, node: me.name, from: me.name }, resolve);
+      deadNode(e, dead, resolve);
     });
+    // Gossip it as Go does, and also tell every live member directly, so the leave is not lost.
+    sendToAllLive(e, { type: MessageType.Dead, body: dead });
     if (e.anyAlive()) await this.waitFor(done, timeoutMs, "timeout waiting for the leave broadcast");
   }
 

@@ -2,7 +2,8 @@
  * Dissemination: the gossip tick that spreads queued broadcasts to a few random members, and the
  * periodic push/pull anti-entropy with one of them (memberlist-wire.md §8.1, §10.9).
  */
-import { makeCompounds } from "../wire/index.ts";
+import { encodeMessage, makeCompounds } from "../wire/index.ts";
+import type { Message } from "../wire/messages.ts";
 import { NodeState } from "../wire/messages.ts";
 import type { Engine } from "./engine.ts";
 import { getBroadcasts, packetOverhead, sendPacket } from "./packets.ts";
@@ -54,4 +55,18 @@ export function pushPullTick(e: Engine): void {
       err: err instanceof Error ? err.message : String(err),
     });
   });
+}
+
+/**
+ * Sends one message straight to every member that is alive or suspect. Used for our own leave:
+ * gossip alone sends it only RetransmitMult * ceil(log10(n+1)) times (twice in a three-node cluster
+ * with the local preset), and those sends may all go to a peer that has just died, leaving the others
+ * to detect a failure instead of a leave. Receivers treat it like any gossiped message.
+ */
+export function sendToAllLive(e: Engine, msg: Message): void {
+  const bytes = encodeMessage(msg);
+  for (const n of e.nodes) {
+    if (n.name === e.config.name || (n.state !== NodeState.Alive && n.state !== NodeState.Suspect)) continue;
+    sendPacket(e, { host: n.host, port: n.port }, bytes, n);
+  }
 }
