@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import type { MemberlistConfig } from "../packages/memberlist/src/index.ts";
+import { lanLink, wanLink } from "./src/link-profile.ts";
 import type { Preset } from "./src/memberlist-cluster.ts";
 import { parseSeed, SimFailure } from "./src/replay.ts";
 import type { ScenarioOptions } from "./src/scenarios/common.ts";
@@ -20,12 +21,14 @@ import { runPartition } from "./src/scenarios/partition.ts";
 import { runSlowNode } from "./src/scenarios/slow-node.ts";
 import { runStalls, STALL_VARIANTS } from "./src/scenarios/stalls.ts";
 import { runToy } from "./src/scenarios/toy.ts";
+import { DEFAULT_WAN_STALL_LOAD, runWanStalls } from "./src/scenarios/wan-stalls.ts";
 import { num, secs, textTable } from "./src/table.ts";
 
 const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy> [--nodes N] [--loss p]
        [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
        [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false] [--encode true|false]
-       [--lag-awareness true|false]`;
+       [--lag-awareness true|false] [--link lan|wan]
+       stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -65,6 +68,10 @@ function parse() {
         stall: { type: "string" },
         delay: { type: "string" },
         rejoin: { type: "string" },
+        link: { type: "string" },
+        "stall-min": { type: "string" },
+        "stall-max": { type: "string" },
+        every: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -104,6 +111,9 @@ if (!bool("encode", values.encode, true)) {
       "--compress false removes the largest part of the encoding cost",
   );
 }
+const linkName = values.link ?? "lan";
+if (linkName !== "lan" && linkName !== "wan") fail("--link must be lan or wan");
+const link = linkName === "wan" ? wanLink() : lanLink();
 const config: Partial<MemberlistConfig> = {
   lagAwareness: bool("lag-awareness", values["lag-awareness"], false),
 };
@@ -116,7 +126,7 @@ function replayFor(s: number): string {
 }
 
 function options(s: number): ScenarioOptions {
-  return { nodes, loss, seed: s, preset, compress, config, replayCommand: replayFor(s) };
+  return { nodes, loss, seed: s, preset, compress, config, link, replayCommand: replayFor(s) };
 }
 
 process.on("unhandledRejection", (err) => {
@@ -193,6 +203,51 @@ try {
           "false susp",
           "SWIM probes",
           "susp. timeout s",
+          "wall s",
+        ],
+        rows,
+      ),
+    );
+  } else if (scenario === "stalls" && linkName === "wan") {
+    const d = DEFAULT_WAN_STALL_LOAD;
+    const minMs = nonNegative("stall-min", values["stall-min"], d.minMs);
+    const maxMs = nonNegative("stall-max", values["stall-max"], d.maxMs);
+    if (maxMs < minMs) fail("--stall-max must be >= --stall-min");
+    const everyMs = nonNegative("every", values.every, d.everyMs);
+    if (everyMs <= 0) fail("--every must be > 0");
+    for (let s = seed; s < seed + seeds; s++) {
+      for (const v of STALL_VARIANTS) {
+        const r = await runWanStalls(options(s), v, { ...d, minMs, maxMs, everyMs });
+        rows.push([
+          r.nodes,
+          r.seed,
+          r.variant,
+          r.stalls,
+          r.suspicions,
+          `${r.ofStalled} (${r.ofStalledByStalled})`,
+          r.byStalled,
+          r.other,
+          r.falseDeaths,
+          secs(r.crashFirstSuspect),
+          secs(r.crashAllDead),
+          num(r.wallSeconds),
+        ]);
+      }
+    }
+    console.log(
+      textTable(
+        [
+          "nodes",
+          "seed",
+          "variant",
+          "stalls",
+          "suspicions",
+          "of stalled (by stalled too)",
+          "by stalled",
+          "other",
+          "false deaths",
+          "crash suspect s",
+          "crash dead all s",
           "wall s",
         ],
         rows,
