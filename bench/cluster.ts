@@ -59,11 +59,22 @@ async function runOne(kind: NodeKind, n: number, goBinary: string): Promise<Resu
         }
       }
     };
-    await Promise.all(nodes.slice(1).map(joinWithRetry));
-    await Promise.all(
-      nodes.map((node) => node.waitForMembers((m) => m.length === n, 120_000, `${n} members`)),
+    // Converged when every node has reported a join event for every member: event-driven, so the
+    // figure is not rounded up to a polling interval.
+    const names = nodes.map((node) => node.name);
+    const isJoinOf = (name: string) => (e: { event: string; node?: unknown }) =>
+      e.event === "join" && (e.node as { name?: string } | undefined)?.name === name;
+    const converged = Promise.all(
+      nodes.flatMap((node) =>
+        names.map((name) => node.waitForEvent(isJoinOf(name), 120_000, `join of ${name}`)),
+      ),
     );
+    await Promise.all(nodes.slice(1).map(joinWithRetry));
+    await converged;
     const convergeMs = performance.now() - t0;
+    await Promise.all(
+      nodes.map((node) => node.waitForMembers((m) => m.length === n, 30_000, `${n} members`)),
+    );
 
     // Idle window: every node converged, nothing happening but the protocol itself.
     const before = nodes.map((node) => procStats(node.pid));
