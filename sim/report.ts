@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runWanStallGrid, wanStallSection } from "./report-wan-stalls.ts";
 import { epidemicCurve } from "./src/models.ts";
 import { summary } from "./src/observer.ts";
 import { SimFailure } from "./src/replay.ts";
@@ -17,6 +18,7 @@ import { type PartitionResult, runPartition } from "./src/scenarios/partition.ts
 import { runSlowNode, type SlowNodeResult } from "./src/scenarios/slow-node.ts";
 import { runStalls, STALL_VARIANTS, type StallResult } from "./src/scenarios/stalls.ts";
 import { runToy, type ToyResult } from "./src/scenarios/toy.ts";
+import type { WanStallResult } from "./src/scenarios/wan-stalls.ts";
 import { barChart, lineChart, type Series } from "./src/svg.ts";
 import { markdownTable, num, secs } from "./src/table.ts";
 
@@ -25,12 +27,16 @@ let quick = process.argv.includes("--quick");
 let large = process.argv.includes("--large");
 /** Re-renders README.md and the charts from results.json without running anything. */
 const fromResults = process.argv.includes("--from-results");
+/** Re-runs section 3c alone into results.json, then re-renders everything from it. */
+const wanStallsOnly = process.argv.includes("--wan-stalls-only");
 
 interface Results {
   meta: { quick: boolean; large: boolean; wallSeconds: number };
   dissemination: DisseminationResult[];
   detection: DetectionResult[];
   stalls: StallResult[];
+  /** Absent in results written before section 3c existed. */
+  wanStalls?: WanStallResult[];
   slow: SlowNodeResult[];
   partitions: PartitionResult[];
   cost: CostResult[];
@@ -138,6 +144,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  const wanStalls = await runWanStallGrid(log);
   const slow: SlowNodeResult[] = [];
   for (const delayMs of slowDelays) {
     for (const v of STALL_VARIANTS) {
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
     dissemination,
     detection,
     stalls,
+    wanStalls,
     slow,
     partitions,
     cost,
@@ -195,7 +203,17 @@ function render(r: Results): void {
   writeSlowChart(r.slow);
   writeFileSync(
     join(outDir, "README.md"),
-    readme(r.dissemination, r.detection, r.stalls, r.slow, r.partitions, r.cost, r.toy, r.meta.wallSeconds),
+    readme(
+      r.dissemination,
+      r.detection,
+      r.stalls,
+      r.slow,
+      r.partitions,
+      r.cost,
+      r.toy,
+      r.meta.wallSeconds,
+      wanStallSection(r.wanStalls),
+    ),
   );
 }
 
@@ -380,6 +398,7 @@ function readme(
   cost: CostResult[],
   toy: ToyResult,
   wall: number,
+  wanStallsMd: string,
 ): string {
   const stallRows = stalls.map((r) => [
     `~${r.stallMs / 1000} s`,
@@ -542,6 +561,7 @@ healthy members; with it, its failed probes raise its health score, which stretc
 timeouts and intervals, and its accusations almost stop. \`lagAwareness\` measures late *timers*,
 so it has nothing to add here, where only I/O is late.
 
+${wanStallsMd}
 ## 4. Partitions
 
 32 members split into two halves (two-way), for 20 s and for 60 s; then the network heals. "Declared
@@ -575,15 +595,25 @@ ${toy.wallSeconds.toFixed(1)} wall seconds: ${toy.events} events, ${Math.round(t
 - The epidemic model here gives 99.99% of 1,000 members in 1.6 s (8 rounds of 200 ms); Serf's
   convergence simulator quotes about 2.2 s for the same case, so its model has some extra delay
   (e.g. retransmission limits or the gossip tick's phase) that this simple one does not.
-- Stalls under WAN latencies; partitions with loss; detection with loss.
+- Partitions with loss; detection with loss.
 `;
 }
 
+const readResults = (): Results =>
+  JSON.parse(readFileSync(join(outDir, "results.json"), "utf8"), restoreNonFinite);
+
+async function wanStallsAlone(): Promise<void> {
+  const r = readResults();
+  r.wanStalls = await runWanStallGrid(log);
+  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(r, keepNonFinite, 1)}\n`);
+  render(r);
+}
+
 (fromResults
-  ? Promise.resolve().then(() =>
-      render(JSON.parse(readFileSync(join(outDir, "results.json"), "utf8"), restoreNonFinite)),
-    )
-  : main()
+  ? Promise.resolve().then(() => render(readResults()))
+  : wanStallsOnly
+    ? wanStallsAlone()
+    : main()
 ).catch((err: unknown) => {
   process.stderr.write(
     `${err instanceof SimFailure ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
