@@ -30,6 +30,8 @@ test("the CLI rejects bad arguments with a usage message and status 2", () => {
     ["detection", "--loss", "2"],
     ["detection", "--seed", "-1"],
     ["detection", "--encode", "false"],
+    ["stalls", "--link", "moon"],
+    ["stalls", "--link", "wan", "--stall-min", "2000", "--stall-max", "1000"],
   ]) {
     const r = cli(...args);
     assert.equal(r.status, 2, args.join(" "));
