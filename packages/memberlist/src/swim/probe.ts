@@ -57,7 +57,7 @@ function probeFinished(e: Engine, awarenessDelta: number): void {
 }
 
 /** One probe round against `node` (Go's probeNode). */
-export function probeNode(e: Engine, node: NodeRecord): void {
+export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): void {
   e.probing = true;
   const probeInterval = e.awareness.scaleTimeout(e.config.probeInterval);
   const ping: Ping = {
@@ -115,8 +115,21 @@ export function probeNode(e: Engine, node: NodeRecord): void {
     }
     if (e.config.lagAwareness && e.stalledUntil >= startedAt) {
       // Our own event loop was blocked during this probe: the missing ack is likely our fault, and
-      // the ack may even be queued behind the timer. Hold the suspicion back.
-      e.log.info("not suspecting a node: this node stalled during the probe", { node: node.name });
+      // may even be queued behind the timer. Hold the suspicion back and probe the node once more
+      // right away: by then the queued ack has been read, so a healthy node passes and a crashed one
+      // is still suspected within one more probe.
+      e.log.info("not suspecting a node yet: this node stalled during the probe", { node: node.name });
+      if (retryAfterStall && !isDeadOrLeft(node)) {
+        e.awareness.applyDelta(delta);
+        e.setTimer(0, () => {
+          if (e.stopped) {
+            e.probing = false;
+            return;
+          }
+          probeNode(e, node, false);
+        });
+        return;
+      }
       probeFinished(e, delta);
       return;
     }
