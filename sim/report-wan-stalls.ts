@@ -111,8 +111,8 @@ rare. The cost, run by run against Lifeguard alone (same seed, victim and crash 
 suspicion of the crash later by ${secs(meanFinite(dFirst))} s on average (at most ${secs(Math.max(...dFirst))} s),
 dead everywhere later by ${secs(meanFinite(dDead))} s on average (at most ${secs(Math.max(...dDead))} s). By
 construction there are two ways it can delay detection (not separated here): a prober that stalled
-during its probe of the victim holds back a true suspicion, and the awareness score it raises once
-per stall stretches its next probes. With Go's WAN preset (5 s probe interval) a 2 s stall cannot
+during its probe of the victim holds its suspicion back and probes the victim once more at once
+(one more probe round), and the awareness score it raises once per stall stretches its next probes. With Go's WAN preset (5 s probe interval) a 2 s stall cannot
 outlast the ack deadline, so this failure mode needs stalls longer than the probe interval there.
 `;
 }
