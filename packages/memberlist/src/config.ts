@@ -94,7 +94,8 @@ export interface MemberlistConfig {
   /**
    * Shoal extension, off by default so that a mixed cluster behaves as Go's does: feed measured
    * lateness of this node's own timers (event-loop stalls) into the awareness score, and hold back
-   * suspicions raised from probe timeouts that expired while this node was stalled.
+   * suspicions raised from probe timeouts that expired while this node was stalled (the node is
+   * probed once more at once instead). See reports/sim, section 3c, for what it removes and costs.
    */
   lagAwareness: boolean;
   /**
