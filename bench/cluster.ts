@@ -1,11 +1,13 @@
 /**
  * bench:cluster — N Shoal nodes and N Go memberlist nodes (Debian's 0.2.2), each a process on loopback
  * with the local preset, measured side by side:
- *  - convergence: from the joins until every node lists all N members;
+ *  - convergence: from the joins until every node has reported every member's join;
  *  - detection: from SIGKILL of one node until every survivor has declared it dead;
- *  - idle cost: CPU time and RSS per node process over an idle window.
+ *  - idle cost: CPU time and RSS per node process over an idle window (first trial only).
+ * Convergence and detection are medians over `--trials` fresh clusters: one draw of a gossip
+ * protocol's timing is mostly noise.
  *
- *   npm run bench:cluster -- [--sizes 10,32] [--idle 60]
+ *   npm run bench:cluster -- [--sizes 10,32] [--idle 60] [--trials 3]
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -15,8 +17,13 @@ import { ClusterNode, type NodeKind } from "../interop/lib/cluster-node.ts";
 import { buildInteropBinaries } from "../interop/lib/go.ts";
 
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "10,32" }, idle: { type: "string", default: "60" } },
+  options: {
+    sizes: { type: "string", default: "10,32" },
+    idle: { type: "string", default: "60" },
+    trials: { type: "string", default: "3" },
+  },
 });
+const trials = Math.max(1, Number(values.trials));
 const sizes = values.sizes!.split(",").map(Number);
 const idleSeconds = Number(values.idle);
 const clockTicks = 100; // USER_HZ on Linux
@@ -41,7 +48,7 @@ interface Result {
   rssMb: number;
 }
 
-async function runOne(kind: NodeKind, n: number, goBinary: string): Promise<Result> {
+async function runOne(kind: NodeKind, n: number, goBinary: string, measureIdle: boolean): Promise<Result> {
   const nodes: ClusterNode[] = [];
   try {
     for (let i = 0; i < n; i++)
@@ -78,9 +85,9 @@ async function runOne(kind: NodeKind, n: number, goBinary: string): Promise<Resu
 
     // Idle window: every node converged, nothing happening but the protocol itself.
     const before = nodes.map((node) => procStats(node.pid));
-    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    await new Promise((r) => setTimeout(r, measureIdle ? idleSeconds * 1000 : 0));
     const afterIdle = nodes.map((node) => procStats(node.pid));
-    const cpu = afterIdle.map((a, i) => (a.cpuMs - before[i]!.cpuMs) / idleSeconds);
+    const cpu = afterIdle.map((a, i) => (a.cpuMs - before[i]!.cpuMs) / Math.max(idleSeconds, 1e-9));
     const idleCpuMsPerSec = cpu.reduce((x, y) => x + y, 0) / cpu.length;
     const rssMb = afterIdle.reduce((x, y) => x + y.rssMb, 0) / afterIdle.length;
 
@@ -149,8 +156,19 @@ console.log(
   `bench:cluster — local preset, loopback, idle window ${idleSeconds} s, ${new Date().toISOString()}`,
 );
 for (const n of sizes) {
-  const go = await runOne("go", n, bins.gonode);
-  const ts = await runOne("shoal", n, bins.gonode);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const runMany = async (kind: NodeKind): Promise<Result> => {
+    const runs: Result[] = [];
+    for (let t = 0; t < trials; t++) runs.push(await runOne(kind, n, bins.gonode, t === 0));
+    const first = runs[0]!;
+    return {
+      ...first,
+      convergeMs: median(runs.map((r) => r.convergeMs)),
+      detectMs: median(runs.map((r) => r.detectMs)),
+    };
+  };
+  const go = await runMany("go");
+  const ts = await runMany("shoal");
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "n/a");
   const rows = [
     `| ${n} | converge | ${ts.convergeMs.toFixed(0)} ms | ${go.convergeMs.toFixed(0)} ms | ${ratio(ts.convergeMs, go.convergeMs)} |`,
