@@ -64,7 +64,7 @@ export class StreamEnd implements Stream {
     this.inbox = [];
     this.flushReaders();
     this.proc.streams.delete(this);
-    if (this.proc.alive) this.sendTowardsPeer(new FinEvent(this.peer), TCP_OVERHEAD);
+    if (this.proc.alive) this.sendTowardsPeer(new CloseEvent(this.peer, false), TCP_OVERHEAD);
   }
 
   /** The owning process died. With its host still up the kernel resets the peer; otherwise silence. */
@@ -73,7 +73,7 @@ export class StreamEnd implements Stream {
     this.closed = true;
     this.inbox = [];
     this.readers = [];
-    if (hostUp) this.sendTowardsPeer(new ResetEvent(this.peer), TCP_OVERHEAD);
+    if (hostUp) this.sendTowardsPeer(new CloseEvent(this.peer, true), TCP_OVERHEAD);
   }
 
   /** Schedules `event` to reach the peer after the link's latency, never before earlier sends. */
@@ -145,31 +145,20 @@ class ChunkEvent extends SimEvent {
   }
 }
 
-class FinEvent extends SimEvent {
+/** The end of one direction of a stream: an orderly FIN or an abortive reset. */
+class CloseEvent extends SimEvent {
   private readonly end: StreamEnd;
-  constructor(end: StreamEnd) {
+  private readonly reset: boolean;
+  constructor(end: StreamEnd, reset: boolean) {
     super(end.proc.node, end.proc.node.id);
     this.end = end;
+    this.reset = reset;
   }
   get kind(): number {
-    return EventKind.StreamFin;
+    return this.reset ? EventKind.StreamReset : EventKind.StreamFin;
   }
   fire(): boolean {
-    return this.end.receiveFin();
-  }
-}
-
-class ResetEvent extends SimEvent {
-  private readonly end: StreamEnd;
-  constructor(end: StreamEnd) {
-    super(end.proc.node, end.proc.node.id);
-    this.end = end;
-  }
-  get kind(): number {
-    return EventKind.StreamReset;
-  }
-  fire(): boolean {
-    return this.end.receiveReset();
+    return this.reset ? this.end.receiveReset() : this.end.receiveFin();
   }
 }
 
