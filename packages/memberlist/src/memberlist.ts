@@ -190,7 +190,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     this.leaveDone = true;
     const e = this.engine;
     e.leaving = true;
-    const me = e.nodeMap.get(e.config.name);
+    const me = e.members.get(e.config.name);
     if (!me) return;
     const dead = { incarnation: me.incarnation, node: me.name, from: me.name };
     const done = new Promise<void>((resolve) => {
@@ -231,7 +231,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
 
   /** This node as its peers see it. */
   get localNode(): Node {
-    const me = this.engine.nodeMap.get(this.engine.config.name);
+    const me = this.engine.members.get(this.engine.config.name);
     if (!me) throw new ShutdownError("local node is not in the member table");
     return toPublicNode(me);
   }
@@ -266,7 +266,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       this.engine,
       { host: node.addr, port: node.port },
       userPacket(msg),
-      this.engine.nodeMap.get(node.name),
+      this.engine.members.get(node.name),
     );
   }
 
@@ -276,7 +276,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     this.checkName(to.name);
     const [target] = await this.resolveAddr(to.addr);
     if (!target) throw new NetworkError(`cannot resolve ${to.addr}`);
-    sendPacket(this.engine, target, userPacket(msg), to.name ? this.engine.nodeMap.get(to.name) : undefined);
+    sendPacket(this.engine, target, userPacket(msg), to.name ? this.engine.members.get(to.name) : undefined);
   }
 
   /** Pings a node once over UDP and resolves with the round-trip time in ms (NoPingResponseError if none). */
@@ -316,7 +316,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
           sourceNode: e.config.name,
         },
       });
-      sendMsg(e, target, ping, e.nodeMap.get(name));
+      sendMsg(e, target, ping, e.members.get(name));
     });
   }
 

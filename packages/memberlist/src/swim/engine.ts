@@ -14,6 +14,7 @@ import type { Logger, Node } from "../types.ts";
 import { bytesToIp, type Keyring } from "../wire/index.ts";
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
+import { MemberTable } from "./member-table.ts";
 import type { NodeRecord } from "./node-record.ts";
 import type { Runtime, Timer } from "./runtime.ts";
 import type { Suspicion } from "./suspicion.ts";
@@ -46,9 +47,8 @@ const noKeys: readonly Uint8Array[] = [];
 export class Engine {
   readonly awareness: Awareness;
   readonly broadcasts: TransmitLimitedQueue;
-  /** Members in probe order; new ones are inserted at random positions. */
-  nodes: NodeRecord[] = [];
-  readonly nodeMap = new Map<string, NodeRecord>();
+  /** Every known member; new ones are inserted at random positions in the probe order. */
+  readonly members = new MemberTable();
   readonly suspicions = new Map<string, Suspicion>();
   /** Estimate of the cluster size used for scaling: grows on insert, reset at each reap. */
   numNodes = 0;
@@ -116,6 +116,11 @@ export class Engine {
     // One stall blocks many timers: count it once.
     if (due > this.stalledUntil) this.awareness.applyDelta(1);
     this.stalledUntil = now;
+  }
+
+  /** Members in probe order. */
+  get nodes(): readonly NodeRecord[] {
+    return this.members.order;
   }
 
   /** Whether a member address (raw bytes) may join, per cidrsAllowed. */

@@ -184,7 +184,7 @@ function handlePing(e: Engine, ping: Ping, p: Packet): void {
   const payload = e.config.ping?.ackPayload() ?? null;
   const ack = encodeMessage({ type: MessageType.AckResp, body: { seqNo: ping.seqNo, payload } });
   const to = replyAddress(ping.sourceAddr, ping.sourcePort, p.from);
-  sendMsg(e, to, ack, ping.sourceNode ? e.nodeMap.get(ping.sourceNode) : undefined);
+  sendMsg(e, to, ack, ping.sourceNode ? e.members.get(ping.sourceNode) : undefined);
 }
 
 function handleIndirectPing(e: Engine, ind: IndirectPingReq, p: Packet): void {
@@ -198,7 +198,7 @@ function handleIndirectPing(e: Engine, ind: IndirectPingReq, p: Packet): void {
     return;
   }
   const requester = replyAddress(ind.sourceAddr, ind.sourcePort, p.from);
-  const requesterNode = ind.sourceNode ? e.nodeMap.get(ind.sourceNode) : undefined;
+  const requesterNode = ind.sourceNode ? e.members.get(ind.sourceNode) : undefined;
   const localSeq = e.nextSeqNo();
   const ping = encodeMessage({
     type: MessageType.Ping,
@@ -224,5 +224,5 @@ function handleIndirectPing(e: Engine, ind: IndirectPingReq, p: Packet): void {
       sendMsg(e, requester, nack, requesterNode);
     },
   );
-  sendMsg(e, { host: targetHost, port }, ping, e.nodeMap.get(ind.node));
+  sendMsg(e, { host: targetHost, port }, ping, e.members.get(ind.node));
 }

@@ -119,14 +119,16 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
       // right away: by then the queued ack has been read, so a healthy node passes and a crashed one
       // is still suspected within one more probe.
       e.log.info("not suspecting a node yet: this node stalled during the probe", { node: node.name });
-      if (retryAfterStall && !isDeadOrLeft(node)) {
+      // The table may hold a newer record for this member by now (a copy, when it is shared).
+      const current = e.members.get(node.name);
+      if (retryAfterStall && current !== undefined && !isDeadOrLeft(current)) {
         e.awareness.applyDelta(delta);
         e.setTimer(0, () => {
           if (e.stopped) {
             e.probing = false;
             return;
           }
-          probeNode(e, node, false);
+          probeNode(e, current, false);
         });
         return;
       }

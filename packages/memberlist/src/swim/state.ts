@@ -67,7 +67,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
 
   // Fast path for the bulk of gossip: old news about a known member at the same address. The full
   // checks below would reach the same verdict (ignore); they only matter for new or conflicting news.
-  const known = e.nodeMap.get(a.node);
+  const known = e.members.get(a.node);
   if (
     known !== undefined &&
     !isLocal &&
@@ -119,13 +119,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
       vsn: keepVsn(e, a.vsn),
     };
     // Insert at a random position so that probe order differs between members.
-    e.nodeMap.set(a.node, state);
-    const n = e.nodes.length;
-    const offset = Math.floor(e.runtime.random() * (n + 1));
-    e.nodes.push(state);
-    const displaced = e.nodes[offset]!;
-    e.nodes[offset] = state;
-    e.nodes[n] = displaced;
+    e.members.insert(state, Math.floor(e.runtime.random() * (e.members.size + 1)));
     e.numNodes++;
   } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
     if (!e.ipAllowed(a.addr)) {
@@ -154,6 +148,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
   if (a.incarnation < state.incarnation && isLocal) return;
 
   cancelSuspicion(e, a.node);
+  state = e.members.writable(state);
   const oldState = state.state;
   const oldMeta = state.meta;
 
@@ -193,23 +188,24 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
 
 /** Applies a suspect message (§10.4): starts or confirms a suspicion, or refutes one about us. */
 export function suspectNode(e: Engine, s: Suspect): void {
-  const state = e.nodeMap.get(s.node);
-  if (!state || s.incarnation < state.incarnation) return;
+  const known = e.members.get(s.node);
+  if (!known || s.incarnation < known.incarnation) return;
 
   const existing = e.suspicions.get(s.node);
   if (existing) {
     if (existing.confirm(s.from)) encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
     return;
   }
-  if (state.state !== NodeState.Alive) return;
+  if (known.state !== NodeState.Alive) return;
 
   if (s.node === e.config.name) {
-    refute(e, state, s.incarnation);
+    refute(e, known, s.incarnation);
     e.log.warn("refuting a suspect message", { from: s.from });
     return;
   }
 
   encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
+  const state = e.members.writable(known);
   state.incarnation = s.incarnation;
   state.state = NodeState.Suspect;
   const changeTime = e.runtime.now();
@@ -221,7 +217,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
   const max = e.config.suspicionMaxTimeoutMult * min;
   const onTimeout = () => {
     e.suspicions.delete(s.node);
-    const st = e.nodeMap.get(s.node);
+    const st = e.members.get(s.node);
     if (st && st.state === NodeState.Suspect && st.stateChange === changeTime) {
       e.log.info("marking a suspect node as dead", { node: s.node });
       deadNode(e, { incarnation: st.incarnation, node: st.name, from: e.config.name });
@@ -233,14 +229,14 @@ export function suspectNode(e: Engine, s: Suspect): void {
 
 /** Applies a dead message (§10.8); `from === node` means a graceful leave. */
 export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null): void {
-  const state = e.nodeMap.get(d.node);
-  if (!state || d.incarnation < state.incarnation) return;
+  const known = e.members.get(d.node);
+  if (!known || d.incarnation < known.incarnation) return;
   cancelSuspicion(e, d.node);
-  if (isDeadOrLeft(state)) return;
+  if (isDeadOrLeft(known)) return;
 
-  if (state.name === e.config.name) {
+  if (known.name === e.config.name) {
     if (!e.leaving) {
-      refute(e, state, d.incarnation);
+      refute(e, known, d.incarnation);
       e.log.warn("refuting a dead message", { from: d.from });
       return;
     }
@@ -249,6 +245,7 @@ export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null)
     encodeAndBroadcast(e, d.node, { type: MessageType.Dead, body: d });
   }
 
+  const state = e.members.writable(known);
   state.incarnation = d.incarnation;
   state.state = d.node === d.from ? NodeState.Left : NodeState.Dead;
   state.stateChange = e.runtime.now();
@@ -256,9 +253,10 @@ export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null)
 }
 
 /** Answers an accusation about ourselves with a higher incarnation (§10.6). */
-export function refute(e: Engine, me: NodeRecord, accusedInc: number): void {
+export function refute(e: Engine, current: NodeRecord, accusedInc: number): void {
   let inc = e.nextIncarnation();
   if (accusedInc >= inc) inc = e.skipIncarnation(accusedInc - inc + 1);
+  const me = e.members.writable(current);
   me.incarnation = inc;
   // Having to refute is a sign that we are the slow one.
   e.awareness.applyDelta(1);
@@ -277,14 +275,9 @@ export function refute(e: Engine, me: NodeRecord, accusedInc: number): void {
 /** Removes dead and left members older than GossipToTheDeadTime, and reshuffles the probe order. */
 export function resetNodes(e: Engine): void {
   const cutoff = e.runtime.now() - e.config.gossipToTheDeadTime;
-  const kept: NodeRecord[] = [];
-  for (const n of e.nodes) {
-    if (isDeadOrLeft(n) && n.stateChange <= cutoff) e.nodeMap.delete(n.name);
-    else kept.push(n);
-  }
-  e.nodes = kept;
-  e.numNodes = kept.length;
-  shuffle(e.runtime, e.nodes);
+  e.members.retain((n) => !(isDeadOrLeft(n) && n.stateChange <= cutoff));
+  e.numNodes = e.members.size;
+  shuffle(e.runtime, e.members.order);
 }
 
 /** Our member table as push/pull node states. Members whose versions we never learnt are left out. */
