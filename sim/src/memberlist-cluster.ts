@@ -101,6 +101,25 @@ export class MemberlistCluster {
   }
 
   /**
+   * Adds `count` nodes that start at `startMs` (default: now) as one formed cluster: every node knows
+   * every other, nothing is queued to gossip, loops are staggered over the full cluster's intervals
+   * (see `Memberlist.formCluster`). The state a cluster grown by joins reaches once its gossip has died
+   * down, without the O(N² log N) join storm; nodes share one copy of the member records until a
+   * record changes. Returns the new ids.
+   */
+  form(count: number, options: { startMs?: number } = {}): number[] {
+    const at = options.startMs ?? this.sim.now;
+    const nodes = Array.from({ length: count }, () => this.sim.addNode({ atMs: at }));
+    // Runs after every process above has started (same instant, later in order).
+    this.sim.at(at, () => {
+      const apps: Memberlist[] = [];
+      for (const n of nodes) if (n.app !== null) apps.push(n.app);
+      Memberlist.formCluster(apps);
+    });
+    return nodes.map((n) => n.id);
+  }
+
+  /**
    * Runs until every running node sees exactly the running nodes as members (checked every
    * `checkEveryMs`), or until `deadlineMs`. Returns the virtual time it happened, or null.
    */

@@ -12,7 +12,7 @@ import { NodeRuntime } from "./node-runtime.ts";
 import { Engine, type EngineHooks } from "./swim/engine.ts";
 import { pushPullScale } from "./swim/formulas.ts";
 import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
-import { joinHostPort, toPublicNode } from "./swim/node-record.ts";
+import { joinHostPort, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
 import type { Runtime } from "./swim/runtime.ts";
@@ -131,6 +131,42 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       ownedRuntime?.dispose();
       throw err;
     }
+  }
+
+  /**
+   * For simulations and tests: makes freshly created nodes (none has joined anyone yet) one cluster at
+   * once, in the state a cluster reaches once the gossip about everyone's join has died down: each
+   * node knows every other as alive, has nothing queued to gossip, and its loops are staggered over
+   * the intervals of the full cluster. No messages are exchanged and no join events are raised.
+   * The nodes share one read-only copy of the member records and copy a record only when its state
+   * changes for them, so N nodes cost O(N) records rather than O(N²).
+   *
+   * @throws ConfigError if a node has been shut down, already knows other members, or two nodes share
+   *   a name.
+   *
+   * @example
+   * ```ts
+   * const nodes = await Promise.all(configs.map((c) => Memberlist.create(c)));
+   * Memberlist.formCluster(nodes);
+   * ```
+   */
+  static formCluster(nodes: readonly Memberlist[]): void {
+    const byName = new Map<string, NodeRecord>();
+    const records: NodeRecord[] = [];
+    for (const ml of nodes) {
+      const e = ml.engine;
+      const me = e.members.get(e.config.name);
+      if (ml.shutdownDone || e.stopped || me === undefined || e.members.size !== 1) {
+        throw new ConfigError(`formCluster takes fresh nodes that have not joined: '${e.config.name}' is not`);
+      }
+      if (byName.has(me.name)) throw new ConfigError(`two nodes are named '${me.name}'`);
+      // Frozen: a write to a shared record would be an engine bug, so make it loud.
+      const shared = Object.freeze({ ...me });
+      byName.set(me.name, shared);
+      records.push(shared);
+    }
+    const view = { byName, records };
+    for (const ml of nodes) ml.engine.adoptFormedCluster(view);
   }
 
   /** The configuration in force (after defaults and the bound port were applied). */

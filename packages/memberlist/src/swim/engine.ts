@@ -14,7 +14,7 @@ import type { Logger, Node } from "../types.ts";
 import { bytesToIp, type Keyring } from "../wire/index.ts";
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
-import { MemberTable } from "./member-table.ts";
+import { MemberTable, type SharedMembers } from "./member-table.ts";
 import type { NodeRecord } from "./node-record.ts";
 import type { Runtime, Timer } from "./runtime.ts";
 import type { Suspicion } from "./suspicion.ts";
@@ -33,6 +33,13 @@ export interface AckHandler {
   onAck(payload: Uint8Array | null, timestamp: number): void;
   onNack(): void;
   timer: Timer;
+}
+
+/** A periodic loop (probe, gossip, push/pull, …) and its pending timer. */
+interface Loop {
+  intervalMs: () => number;
+  fn: () => void;
+  timer: Timer | null;
 }
 
 /** Our own advertised address, in both forms. */
@@ -66,7 +73,7 @@ export class Engine {
   nameConflict: string | null = null;
   /** Addresses given to join(), kept for the optional re-join loop. */
   readonly seeds = new Set<string>();
-  private readonly loopTimers = new Set<Timer>();
+  private readonly loops: Loop[] = [];
   /** Lag awareness: when the last observed stall of this node's event loop ended (runtime ms). */
   stalledUntil = Number.NEGATIVE_INFINITY;
   /** Timers later than this (ms) mean this node was stalled: half the probe timeout. */
@@ -220,25 +227,49 @@ export class Engine {
    * stagger in [0, interval) so that nodes started together do not probe in lock-step.
    */
   schedule(intervalMs: () => number, fn: () => void): void {
-    const first = intervalMs();
-    if (first <= 0) return;
-    const arm = (delay: number) => {
-      const timer = this.setTimer(delay, () => {
-        this.loopTimers.delete(timer);
-        if (this.stopped) return;
-        fn();
-        if (!this.stopped) arm(intervalMs());
-      });
-      this.loopTimers.add(timer);
-    };
-    arm(Math.floor(this.runtime.random() * first));
+    const loop: Loop = { intervalMs, fn, timer: null };
+    this.loops.push(loop);
+    this.stagger(loop);
+  }
+
+  /** (Re)starts a loop after a random stagger over its current interval. */
+  private stagger(loop: Loop): void {
+    loop.timer?.cancel();
+    loop.timer = null;
+    const interval = loop.intervalMs();
+    if (interval <= 0) return;
+    this.armLoop(loop, Math.floor(this.runtime.random() * interval));
+  }
+
+  private armLoop(loop: Loop, delay: number): void {
+    loop.timer = this.setTimer(delay, () => {
+      loop.timer = null;
+      if (this.stopped) return;
+      loop.fn();
+      if (!this.stopped) this.armLoop(loop, loop.intervalMs());
+    });
+  }
+
+  /**
+   * Makes this fresh engine a member of an already formed cluster, as if it had joined long ago and
+   * the gossip about the joins had died down: it takes every member of `view` (shared, copied only on
+   * change), drops its queued broadcasts, and re-staggers its loops over the grown cluster's intervals.
+   * No join events are raised. Used by the simulator to start large clusters at once.
+   */
+  adoptFormedCluster(view: SharedMembers): void {
+    this.members.adopt(view, this.runtime);
+    this.numNodes = this.members.size;
+    this.broadcasts.reset();
+    for (const loop of this.loops) this.stagger(loop);
   }
 
   /** Stops every loop and pending wait; sends nothing. */
   stop(): void {
     this.stopped = true;
-    for (const t of this.loopTimers) t.cancel();
-    this.loopTimers.clear();
+    for (const loop of this.loops) {
+      loop.timer?.cancel();
+      loop.timer = null;
+    }
     for (const h of this.ackHandlers.values()) h.timer.cancel();
     this.ackHandlers.clear();
     for (const s of this.suspicions.values()) s.cancel();

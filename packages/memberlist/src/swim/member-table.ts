@@ -72,9 +72,14 @@ export class MemberTable {
    */
   adopt(view: SharedMembers, runtime: Runtime): void {
     this.shared = view.byName;
-    const order: NodeRecord[] = [];
-    for (const r of view.records) if (!this.own.has(r.name)) order.push(r);
-    for (const r of this.order) order.push(r);
+    // One bulk copy, then put our own few records in place of their shared versions.
+    const order = view.records.slice();
+    for (const mine of this.order) {
+      const theirs = view.byName.get(mine.name);
+      const i = theirs === undefined ? -1 : order.indexOf(theirs);
+      if (i >= 0) order[i] = mine;
+      else order.push(mine);
+    }
     this.order = order;
     shuffle(runtime, order);
   }
