@@ -280,21 +280,15 @@ export function resetNodes(e: Engine): void {
   shuffle(e.runtime, e.members.order);
 }
 
-/** Our member table as push/pull node states. Members whose versions we never learnt are left out. */
+/**
+ * Our member table as push/pull node states: the records themselves (they have every field), so a
+ * large table costs no copies. Members whose versions we never learnt are left out.
+ */
 export function localNodeStates(e: Engine): PushNodeState[] {
   const out: PushNodeState[] = [];
   for (const n of e.nodes) {
     // A zero version vector would make Go peers reject the whole exchange (verifyProtocol).
-    if (n.vsn[1] === 0) continue;
-    out.push({
-      name: n.name,
-      addr: n.addr,
-      port: n.port,
-      meta: n.meta,
-      incarnation: n.incarnation,
-      state: n.state,
-      vsn: n.vsn,
-    });
+    if (n.vsn[1] !== 0) out.push(n);
   }
   return out;
 }
@@ -340,37 +334,51 @@ export function mergeRemoteState(
   }
 }
 
-/** Go's verifyProtocol: every node must speak a version inside everyone's alive range (§9). */
-export function verifyProtocol(e: Engine, remote: PushNodeState[]): void {
-  let maxPMin = 0;
-  let minPMax = 255;
-  let maxDMin = 0;
-  let minDMax = 255;
-  const widen = (v: Uint8Array) => {
-    maxPMin = Math.max(maxPMin, v[0]!);
-    minPMax = Math.min(minPMax, v[1]!);
-    maxDMin = Math.max(maxDMin, v[3]!);
-    minDMax = Math.min(minDMax, v[4]!);
-  };
-  for (const r of remote) if (r.state === NodeState.Alive && r.vsn.length >= 5) widen(r.vsn);
-  for (const n of e.nodes) if (n.state === NodeState.Alive && n.vsn[1] !== 0) widen(n.vsn);
+/** A range of protocol versions every node must speak inside (Go's verifyProtocol bounds). */
+interface VersionBounds {
+  maxPMin: number;
+  minPMax: number;
+  maxDMin: number;
+  minDMax: number;
+}
 
-  const check = (name: string, v: Uint8Array) => {
-    const pCur = v.length >= 6 ? v[2]! : 0;
-    const dCur = v.length >= 6 ? v[5]! : 0;
-    if (pCur < maxPMin || pCur > minPMax) {
-      throw new ConfigError(
-        `node '${name}' protocol version (${pCur}) is incompatible: [${maxPMin}, ${minPMax}]`,
-      );
-    }
-    if (dCur < maxDMin || dCur > minDMax) {
-      throw new ConfigError(
-        `node '${name}' delegate protocol version (${dCur}) is incompatible: [${maxDMin}, ${minDMax}]`,
-      );
-    }
-  };
-  for (const r of remote) check(r.name, r.vsn);
-  for (const n of e.nodes) if (n.vsn[1] !== 0) check(n.name, n.vsn);
+function widen(b: VersionBounds, v: Uint8Array): void {
+  const pMin = v[0]!;
+  const pMax = v[1]!;
+  const dMin = v[3]!;
+  const dMax = v[4]!;
+  if (pMin > b.maxPMin) b.maxPMin = pMin;
+  if (pMax < b.minPMax) b.minPMax = pMax;
+  if (dMin > b.maxDMin) b.maxDMin = dMin;
+  if (dMax < b.minDMax) b.minDMax = dMax;
+}
+
+function checkVersions(b: VersionBounds, name: string, v: Uint8Array): void {
+  const pCur = v.length >= 6 ? v[2]! : 0;
+  const dCur = v.length >= 6 ? v[5]! : 0;
+  if (pCur < b.maxPMin || pCur > b.minPMax) {
+    throw new ConfigError(
+      `node '${name}' protocol version (${pCur}) is incompatible: [${b.maxPMin}, ${b.minPMax}]`,
+    );
+  }
+  if (dCur < b.maxDMin || dCur > b.minDMax) {
+    throw new ConfigError(
+      `node '${name}' delegate protocol version (${dCur}) is incompatible: [${b.maxDMin}, ${b.minDMax}]`,
+    );
+  }
+}
+
+/**
+ * Go's verifyProtocol: every node must speak a version inside everyone's alive range (§9). Runs on
+ * every push/pull over both tables, so it is written as plain loops.
+ */
+export function verifyProtocol(e: Engine, remote: readonly PushNodeState[]): void {
+  const b: VersionBounds = { maxPMin: 0, minPMax: 255, maxDMin: 0, minDMax: 255 };
+  for (const r of remote) if (r.state === NodeState.Alive && r.vsn.length >= 5) widen(b, r.vsn);
+  const local = e.nodes;
+  for (const n of local) if (n.state === NodeState.Alive && n.vsn[1] !== 0) widen(b, n.vsn);
+  for (const r of remote) checkVersions(b, r.name, r.vsn);
+  for (const n of local) if (n.vsn[1] !== 0) checkVersions(b, n.name, n.vsn);
 }
 
 function cancelSuspicion(e: Engine, node: string): void {

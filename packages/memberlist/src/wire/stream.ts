@@ -11,7 +11,8 @@ import { labelBytes } from "./label.ts";
 import { maxPushStateBytes, maxPushStateNodes } from "./limits.ts";
 import { MessageType, type PushNodeState, type PushPull } from "./messages.ts";
 import { MsgpackReader, msgpackValueEnd, readU32 } from "./msgpack.ts";
-import { decodeStruct, encodeStruct, structSize } from "./schema.ts";
+import { encodePushNodeState, pushNodeStateSize } from "./push-node-state.ts";
+import { decodeStruct, encodeStruct } from "./schema.ts";
 import {
   decryptPayload,
   type EncryptionVersion,
@@ -27,11 +28,11 @@ export function encodePushPull(pp: PushPull): Uint8Array {
   if (pp.nodes.length > maxPushStateNodes) throw new EncodeError("too many node states for one push/pull");
   if (user.length > maxPushStateBytes) throw new EncodeError("user state exceeds 20 MiB");
   let size = 1 + 48 + user.length;
-  for (const n of pp.nodes) size += structSize(pushNodeStateSchema, n);
+  for (const n of pp.nodes) size += pushNodeStateSize(n);
   const w = new ByteWriter(size);
   w.u8(MessageType.PushPull);
   encodeStruct(w, pushPullHeaderSchema, { nodes: pp.nodes.length, userStateLen: user.length, join: pp.join });
-  for (const n of pp.nodes) encodeStruct(w, pushNodeStateSchema, n);
+  for (const n of pp.nodes) encodePushNodeState(w, n);
   w.bytes(user);
   return w.finish();
 }
