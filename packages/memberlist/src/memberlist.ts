@@ -12,7 +12,7 @@ import { NodeRuntime } from "./node-runtime.ts";
 import { Engine, type EngineHooks } from "./swim/engine.ts";
 import { pushPullScale } from "./swim/formulas.ts";
 import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
-import { joinHostPort, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
+import { copyRecord, joinHostPort, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
 import type { Runtime } from "./swim/runtime.ts";
@@ -161,7 +161,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       }
       if (byName.has(me.name)) throw new ConfigError(`two nodes are named '${me.name}'`);
       // Frozen: a write to a shared record would be an engine bug, so make it loud.
-      const shared = Object.freeze({ ...me });
+      const shared = Object.freeze(copyRecord(me));
       byName.set(me.name, shared);
       records.push(shared);
     }

@@ -7,7 +7,7 @@
  * keeps its own copies, additions and removals apart. A table built without a view owns every record
  * and writes in place, as memberlist does.
  */
-import type { NodeRecord } from "./node-record.ts";
+import { copyRecord, type NodeRecord } from "./node-record.ts";
 import { shuffle } from "./random.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -47,7 +47,7 @@ export class MemberTable {
   /** The record to change in place: `record` itself, or this table's own copy of a shared one. */
   writable(record: NodeRecord): NodeRecord {
     if (this.shared === null || this.own.get(record.name) === record) return record;
-    const copy = { ...record };
+    const copy = copyRecord(record);
     this.own.set(record.name, copy);
     const i = this.order.indexOf(record);
     if (i >= 0) this.order[i] = copy;

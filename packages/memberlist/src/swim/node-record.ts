@@ -20,6 +20,24 @@ export interface NodeRecord {
   vsn: Uint8Array;
 }
 
+/**
+ * A copy with the same field order as every other record, so all records share one hidden class
+ * (an object spread gives V8 objects that are several times slower to read in bulk).
+ */
+export function copyRecord(r: NodeRecord): NodeRecord {
+  return {
+    name: r.name,
+    addr: r.addr,
+    host: r.host,
+    port: r.port,
+    meta: r.meta,
+    incarnation: r.incarnation,
+    state: r.state,
+    stateChange: r.stateChange,
+    vsn: r.vsn,
+  };
+}
+
 const stateNames: Record<NodeState, NodeStateName> = {
   [NodeState.Alive]: "alive",
   [NodeState.Suspect]: "suspect",

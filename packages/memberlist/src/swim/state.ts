@@ -60,24 +60,36 @@ export function setAlive(e: Engine, notify: (() => void) | null = null): void {
   aliveNode(e, a, notify, true);
 }
 
+/**
+ * The fast path for the bulk of gossip and push/pull: old news about a known member at the same
+ * address. aliveNode's full checks would reach the same verdict (ignore); they only matter for new or
+ * conflicting news.
+ */
+function isOldNews(
+  e: Engine,
+  known: NodeRecord | undefined,
+  isLocal: boolean,
+  incarnation: number,
+  port: number,
+  addr: Uint8Array,
+): boolean {
+  return (
+    known !== undefined &&
+    !isLocal &&
+    e.config.alive === undefined &&
+    incarnation <= known.incarnation &&
+    port === known.port &&
+    sameAddr(known.addr, addr)
+  );
+}
+
 /** Applies an alive message (§10.7). `bootstrap` is true only for our own start-up and updates. */
 export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, bootstrap: boolean): void {
   const isLocal = a.node === e.config.name;
   if (e.leaving && isLocal) return;
 
-  // Fast path for the bulk of gossip: old news about a known member at the same address. The full
-  // checks below would reach the same verdict (ignore); they only matter for new or conflicting news.
   const known = e.members.get(a.node);
-  if (
-    known !== undefined &&
-    !isLocal &&
-    e.config.alive === undefined &&
-    a.incarnation <= known.incarnation &&
-    a.port === known.port &&
-    sameAddr(known.addr, a.addr)
-  ) {
-    return;
-  }
+  if (isOldNews(e, known, isLocal, a.incarnation, a.port, a.addr)) return;
 
   if (a.vsn.length >= 3) {
     const pMin = a.vsn[0]!;
@@ -310,6 +322,8 @@ export function mergeRemoteState(
   for (const r of remote) {
     switch (r.state) {
       case NodeState.Alive:
+        // Most of a large push/pull is old news: skip it before building a message for aliveNode.
+        if (isOldNews(e, e.members.get(r.name), r.name === e.config.name, r.incarnation, r.port, r.addr)) break;
         aliveNode(
           e,
           { incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn },

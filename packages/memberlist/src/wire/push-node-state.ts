@@ -1,13 +1,15 @@
 /**
- * A hand-written encoder for push/pull node states: one per member in every push/pull, so it is the
- * bulk of a large cluster's anti-entropy. It writes exactly what `encodeStruct(pushNodeStateSchema)`
- * writes (a property test holds the two together) without the generic encoder's per-field lookups.
- * A value it does not expect goes to the generic encoder, which rejects invalid ones with its errors.
+ * A hand-written codec for push/pull node states: one per member in every push/pull, so they are the
+ * bulk of a large cluster's anti-entropy. The encoder writes exactly what
+ * `encodeStruct(pushNodeStateSchema)` writes, and the decoder reads Go's canonical layout (a map of the
+ * seven fields in sorted key order) directly and anything else through `decodeStruct`, with the same
+ * results and errors (property tests hold each pair together). A value the encoder does not expect
+ * goes to the generic encoder, which rejects invalid ones with its errors.
  */
-import { type ByteWriter, utf8Length } from "./bytes.ts";
-import type { PushNodeState } from "./messages.ts";
-import { writeInt, writeNil, writeRaw, writeString, writeUint } from "./msgpack.ts";
-import { encodeStruct, structSize } from "./schema.ts";
+import { type ByteWriter, emptyBytes, utf8Length } from "./bytes.ts";
+import type { NodeState, PushNodeState } from "./messages.ts";
+import { type MsgpackReader, writeInt, writeNil, writeRaw, writeString, writeUint } from "./msgpack.ts";
+import { decodeStruct, encodeStruct, structSize } from "./schema.ts";
 import { pushNodeStateSchema } from "./structs.ts";
 
 /** A fixstr key as go-msgpack writes it. */
@@ -101,4 +103,49 @@ export function encodePushNodeState(w: ByteWriter, n: PushNodeState): void {
   writeInt(w, n.state);
   w.bytes(kVsn);
   writeBytesOrNil(w, n.vsn);
+}
+
+/** Consumes `key` if the reader is at exactly those bytes. */
+function takeKey(r: MsgpackReader, key: Uint8Array): boolean {
+  const buf = r.buf;
+  const p = r.pos;
+  const n = key.length;
+  if (r.end - p < n) return false;
+  for (let i = 0; i < n; i++) if (buf[p + i] !== key[i]) return false;
+  r.pos = p + n;
+  return true;
+}
+
+/** Reads one node state. */
+export function decodePushNodeState(r: MsgpackReader): PushNodeState {
+  const start = r.pos;
+  if (start < r.end && r.buf[start] === fixmap7) {
+    r.pos = start + 1;
+    if (takeKey(r, kAddr)) {
+      const addr = r.readBytes() ?? emptyBytes;
+      if (takeKey(r, kIncarnation)) {
+        const incarnation = r.readUint(0xffff_ffff);
+        if (takeKey(r, kMeta)) {
+          const meta = r.readBytes() ?? emptyBytes;
+          if (takeKey(r, kName)) {
+            const name = r.readString();
+            if (takeKey(r, kPort)) {
+              const port = r.readUint(0xffff);
+              if (takeKey(r, kState)) {
+                // Any Go int decodes; the engine decides what an unknown state means.
+                const state = r.readInt() as NodeState;
+                if (takeKey(r, kVsn)) {
+                  const vsn = r.readBytes() ?? emptyBytes;
+                  return { name, addr, port, meta, incarnation, state, vsn };
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    // Not the canonical layout: start again with the general decoder.
+    r.pos = start;
+  }
+  return decodeStruct(r, pushNodeStateSchema);
 }

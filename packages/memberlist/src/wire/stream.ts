@@ -11,7 +11,7 @@ import { labelBytes } from "./label.ts";
 import { maxPushStateBytes, maxPushStateNodes } from "./limits.ts";
 import { MessageType, type PushNodeState, type PushPull } from "./messages.ts";
 import { MsgpackReader, msgpackValueEnd, readU32 } from "./msgpack.ts";
-import { encodePushNodeState, pushNodeStateSize } from "./push-node-state.ts";
+import { decodePushNodeState, encodePushNodeState, pushNodeStateSize } from "./push-node-state.ts";
 import { decodeStruct, encodeStruct } from "./schema.ts";
 import {
   decryptPayload,
@@ -20,7 +20,7 @@ import {
   encryptPayload,
   nonceSize,
 } from "./security.ts";
-import { pushNodeStateSchema, pushPullHeaderSchema, userMsgHeaderSchema } from "./structs.ts";
+import { pushPullHeaderSchema, userMsgHeaderSchema } from "./structs.ts";
 
 /** Encodes a push/pull message: `[6][header][N × pushNodeState][user state]`. */
 export function encodePushPull(pp: PushPull): Uint8Array {
@@ -54,7 +54,7 @@ export function decodePushPull(body: Uint8Array): PushPull {
   const nodes: PushNodeState[] = [];
   for (let i = 0; i < header.nodes; i++) {
     if (r.remaining <= 0) throw new DecodeError("push/pull truncated in node states");
-    nodes.push(decodeStruct(r, pushNodeStateSchema));
+    nodes.push(decodePushNodeState(r));
   }
   let userState: Uint8Array | null = null;
   if (header.userStateLen > 0) {
