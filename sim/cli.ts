@@ -3,7 +3,7 @@
  *
  *   npm run sim -- <scenario> [--nodes N] [--loss p] [--seed s] [--seeds k] [--duration s]
  *                  [--preset lan|wan|local] [--news join|update] [--compress true|false]
- *                  [--encode true|false]
+ *                  [--encode true|false] [--start grown|formed]
  *
  * Scenarios: dissemination, detection, cost (real Memberlist nodes), toy (the machinery alone).
  * Every failure prints its seed and the command that replays it.
@@ -27,7 +27,7 @@ import { num, secs, textTable } from "./src/table.ts";
 const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy> [--nodes N] [--loss p]
        [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
        [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false] [--encode true|false]
-       [--lag-awareness true|false] [--link lan|wan]
+       [--lag-awareness true|false] [--link lan|wan] [--start grown|formed]
        stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash`;
 
 function fail(message: string): never {
@@ -72,6 +72,7 @@ function parse() {
         "stall-min": { type: "string" },
         "stall-max": { type: "string" },
         every: { type: "string" },
+        start: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -111,6 +112,9 @@ if (!bool("encode", values.encode, true)) {
       "--compress false removes the largest part of the encoding cost",
   );
 }
+const start = values.start ?? "grown";
+if (start !== "grown" && start !== "formed") fail("--start must be grown or formed");
+const startMode: "grown" | "formed" = start;
 const linkName = values.link ?? "lan";
 if (linkName !== "lan" && linkName !== "wan") fail("--link must be lan or wan");
 const link = linkName === "wan" ? wanLink() : lanLink();
@@ -126,7 +130,7 @@ function replayFor(s: number): string {
 }
 
 function options(s: number): ScenarioOptions {
-  return { nodes, loss, seed: s, preset, compress, config, link, replayCommand: replayFor(s) };
+  return { nodes, loss, seed: s, preset, compress, config, link, start: startMode, replayCommand: replayFor(s) };
 }
 
 process.on("unhandledRejection", (err) => {

@@ -1,6 +1,7 @@
 /**
  * What every protocol scenario starts with: a converged cluster of real Memberlist nodes with an
- * observer on every node, on a network whose loss is switched on once the cluster has formed.
+ * observer on every node, on a network whose loss is switched on once the cluster has formed. The
+ * cluster is grown by joins, or started formed.
  */
 import type { Memberlist, MemberlistConfig } from "../../../packages/memberlist/src/index.ts";
 import { type LinkProfile, lanLink } from "../link-profile.ts";
@@ -23,6 +24,12 @@ export interface ScenarioOptions {
   replayCommand: string;
   /** See SimulatorOptions.stallBacklog. */
   stallBacklog?: "in-order" | "timers-first";
+  /**
+   * `grown` (default): members start 5 ms apart and join node 0, and the run waits for the join
+   * storm to converge. `formed`: the cluster starts formed (`MemberlistCluster.form`), which skips
+   * the O(N² log N) storm and lets one process hold 10,000 members.
+   */
+  start?: "grown" | "formed";
 }
 
 export interface FormedCluster {
@@ -38,8 +45,8 @@ export interface FormedCluster {
 const SPARE_NODES = 16;
 
 /**
- * Starts `nodes` members 5 ms apart, each joining node 0, runs until all agree on the membership,
- * lets the join gossip settle for `settleMs`, then applies the loss.
+ * Starts `nodes` members 5 ms apart, each joining node 0, and runs until all agree on the membership
+ * (or starts them formed, per `o.start`); lets the gossip settle for `settleMs`, then applies the loss.
  */
 export async function formCluster(
   o: ScenarioOptions,
@@ -58,12 +65,19 @@ export async function formCluster(
     ...(extra.configFor ? { configFor: extra.configFor } : {}),
     onCreate: (node, ml) => observer.attach(node, ml, () => cluster.sim.now),
   });
-  const spacing = 5;
-  cluster.grow(o.nodes, { spacingMs: spacing });
-  const deadline = o.nodes * spacing + 120_000;
-  const convergedAt = await cluster.runUntilConverged(deadline);
-  if (convergedAt === null) {
-    throw cluster.sim.failureOf(`the ${o.nodes}-node cluster did not converge within ${deadline} virtual ms`);
+  let convergedAt: number | null;
+  if (o.start === "formed") {
+    cluster.form(o.nodes);
+    await cluster.sim.runFor(1);
+    convergedAt = cluster.sim.now;
+  } else {
+    const spacing = 5;
+    cluster.grow(o.nodes, { spacingMs: spacing });
+    const deadline = o.nodes * spacing + 120_000;
+    convergedAt = await cluster.runUntilConverged(deadline);
+    if (convergedAt === null) {
+      throw cluster.sim.failureOf(`the ${o.nodes}-node cluster did not converge within ${deadline} virtual ms`);
+    }
   }
   await cluster.sim.runFor(extra.settleMs ?? 5000);
   cluster.sim.network.defaultLink = { ...link, loss: o.loss };
