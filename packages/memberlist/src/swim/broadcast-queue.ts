@@ -68,14 +68,17 @@ class Tier {
 
   push(item: Item): void {
     const h = this.heap;
+    // Sift up by moving parents down into the hole, then drop the item in (no swaps).
+    let i = h.length;
     h.push(item);
-    let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const p = h[parent]!;
+      if (!before(item, p)) break;
+      h[i] = p;
       i = parent;
     }
+    h[i] = item;
     this.live++;
     if (item.len < this.minLen) this.minLen = item.len;
   }
@@ -90,19 +93,21 @@ class Tier {
     const h = this.heap;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      // Sift `last` down from the root by moving the better child up into the hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let best = i;
-        if (l < h.length && before(h[l]!, h[best]!)) best = l;
-        if (r < h.length && before(h[r]!, h[best]!)) best = r;
-        if (best === i) break;
-        [h[i], h[best]] = [h[best]!, h[i]!];
-        i = best;
+        const child = r < n && before(h[r]!, h[l]!) ? r : l;
+        const c = h[child]!;
+        if (!before(c, last)) break;
+        h[i] = c;
+        i = child;
       }
+      h[i] = last;
     }
     return top;
   }
