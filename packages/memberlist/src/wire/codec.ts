@@ -3,6 +3,7 @@
  * (memberlist-wire.md §1, §4.6).
  */
 import { DecodeError, EncodeError } from "../errors.ts";
+import { decodeAlive } from "./alive-decode.ts";
 import { allocBytes, ByteWriter, copyBytes } from "./bytes.ts";
 import { type Message, MessageType } from "./messages.ts";
 import { MsgpackReader } from "./msgpack.ts";
@@ -70,5 +71,6 @@ export function decodeMessage(buf: Uint8Array): Message {
   const schema = bodySchemas.get(type);
   if (!schema) throw new DecodeError(`message type ${type} cannot be decoded as a single message`);
   const r = new MsgpackReader(buf, 1);
+  if (type === MessageType.Alive) return { type, body: decodeAlive(r) };
   return { type, body: decodeStruct(r, schema) } as Message;
 }

@@ -6,6 +6,7 @@
  * results and errors (property tests hold each pair together). A value the encoder does not expect
  * goes to the generic encoder, which rejects invalid ones with its errors.
  */
+import { takeKey } from "./alive-decode.ts";
 import { type ByteWriter, emptyBytes, utf8Length } from "./bytes.ts";
 import type { NodeState, PushNodeState } from "./messages.ts";
 import { type MsgpackReader, writeInt, writeNil, writeRaw, writeString, writeUint } from "./msgpack.ts";
@@ -103,17 +104,6 @@ export function encodePushNodeState(w: ByteWriter, n: PushNodeState): void {
   writeInt(w, n.state);
   w.bytes(kVsn);
   writeBytesOrNil(w, n.vsn);
-}
-
-/** Consumes `key` if the reader is at exactly those bytes. */
-function takeKey(r: MsgpackReader, key: Uint8Array): boolean {
-  const buf = r.buf;
-  const p = r.pos;
-  const n = key.length;
-  if (r.end - p < n) return false;
-  for (let i = 0; i < n; i++) if (buf[p + i] !== key[i]) return false;
-  r.pos = p + n;
-  return true;
 }
 
 /** Reads one node state. */
