@@ -342,7 +342,8 @@ export function lzwDecompress(data: Uint8Array, limit = maxDecompressedBytes): U
  */
 function grow(out: Uint8Array, o: number, need: number, limit: number, p: number, n: number): Uint8Array {
   if (need > limit) throw new DecodeError(`decompressed data exceeds ${limit} bytes`);
-  const projected = Math.ceil(((o / Math.max(p, 1)) * n * 9) / 8);
+  // A little over the projection: when it holds, the result is a view of this buffer (see EOF above).
+  const projected = Math.ceil(((o / Math.max(p, 1)) * n * 17) / 16);
   const size = Math.min(limit, Math.max(need, Math.ceil(out.length * 1.5), projected)) + copySlack;
   const next = new Uint8Array(size);
   next.set(out.subarray(0, o));
