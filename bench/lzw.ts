@@ -5,8 +5,9 @@
  *
  *   node --conditions=development --import tsx bench/lzw.ts [--duration=2000] [--module=path/to/lzw.ts]
  *
- * `--module` times another implementation with the same exports (e.g. a saved copy of an older version),
- * so before/after figures come from the same harness.
+ * `--module` times another implementation with the same exports, so before/after figures come from the
+ * same harness: e.g. `git show <rev>:packages/memberlist/src/wire/lzw.ts > /tmp/lzw-old.ts`, with its two
+ * relative imports (../errors.ts, ./limits.ts) pointed back at packages/memberlist/src.
  */
 import { pathToFileURL } from "node:url";
 import { formatRate, opsPerSec, printTable } from "./lib/measure.ts";
