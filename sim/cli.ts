@@ -3,7 +3,7 @@
  *
  *   npm run sim -- <scenario> [--nodes N] [--loss p] [--seed s] [--seeds k] [--duration s]
  *                  [--preset lan|wan|local] [--news join|update] [--compress true|false]
- *                  [--encode true|false] [--start grown|formed]
+ *                  [--start grown|formed]
  *
  * Scenarios: dissemination, detection, cost (real Memberlist nodes), toy (the machinery alone).
  * Every failure prints its seed and the command that replays it.
@@ -26,7 +26,7 @@ import { num, secs, textTable } from "./src/table.ts";
 
 const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy> [--nodes N] [--loss p]
        [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
-       [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false] [--encode true|false]
+       [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false]
        [--lag-awareness true|false] [--link lan|wan] [--start grown|formed]
        stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash`;
 
@@ -62,7 +62,6 @@ function parse() {
         preset: { type: "string" },
         news: { type: "string" },
         compress: { type: "string" },
-        encode: { type: "string" },
         "lag-awareness": { type: "string" },
         split: { type: "string" },
         stall: { type: "string" },
@@ -106,12 +105,6 @@ if (!["lan", "wan", "local"].includes(preset)) fail("--preset must be lan, wan o
 const news = (values.news ?? "join") as News;
 if (news !== "join" && news !== "update") fail("--news must be join or update");
 const compress = bool("compress", values.compress, true);
-if (!bool("encode", values.encode, true)) {
-  fail(
-    "--encode false needs an engine switch that skips the wire encoding, which the engine does not have yet; " +
-      "--compress false removes the largest part of the encoding cost",
-  );
-}
 const start = values.start ?? "grown";
 if (start !== "grown" && start !== "formed") fail("--start must be grown or formed");
 const startMode: "grown" | "formed" = start;

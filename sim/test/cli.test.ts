@@ -24,12 +24,20 @@ test("the CLI prints a table for a small detection run, the same for the same se
   assert.equal(strip(b.stdout), strip(a.stdout));
 });
 
+test("the CLI starts a formed cluster with --start formed", () => {
+  const r = cli("detection", "--nodes", "300", "--seed", "2", "--start", "formed");
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 3);
+  assert.match(lines[2]!, /^\s*300\s+0%\s+2\s+\d+\.\d\d/);
+});
+
 test("the CLI rejects bad arguments with a usage message and status 2", () => {
   for (const args of [
     ["nope"],
     ["detection", "--loss", "2"],
     ["detection", "--seed", "-1"],
-    ["detection", "--encode", "false"],
+    ["detection", "--start", "sideways"],
     ["stalls", "--link", "moon"],
     ["stalls", "--link", "wan", "--stall-min", "2000", "--stall-max", "1000"],
   ]) {
