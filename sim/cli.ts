@@ -123,7 +123,17 @@ function replayFor(s: number): string {
 }
 
 function options(s: number): ScenarioOptions {
-  return { nodes, loss, seed: s, preset, compress, config, link, start: startMode, replayCommand: replayFor(s) };
+  return {
+    nodes,
+    loss,
+    seed: s,
+    preset,
+    compress,
+    config,
+    link,
+    start: startMode,
+    replayCommand: replayFor(s),
+  };
 }
 
 process.on("unhandledRejection", (err) => {

@@ -81,7 +81,10 @@ test("a formed cluster admits a joiner, sees a leave, reaps it and re-admits it"
   const left = observer.timesOf("left");
   for (const id of runningIds(cluster)) {
     assert.ok(!Number.isNaN(left[id]!), why(`node ${id} never saw the leave`));
-    const known = sim.node(id).app!.allMembers().some((m) => m.name === leaverName);
+    const known = sim
+      .node(id)
+      .app!.allMembers()
+      .some((m) => m.name === leaverName);
     assert.equal(known, false, why(`node ${id} still holds the member that left`));
   }
   assert.equal(observer.deaths, 0, why("the leave was reported as a failure"));
@@ -110,7 +113,10 @@ test("formCluster only takes fresh nodes with distinct names", async () => {
   const node = fresh.sim.addNode();
   await fresh.sim.run(1);
   const ml = node.app!;
-  assert.throws(() => Memberlist.formCluster([ml, ml]), { name: "ConfigError", message: /two nodes are named/ });
+  assert.throws(() => Memberlist.formCluster([ml, ml]), {
+    name: "ConfigError",
+    message: /two nodes are named/,
+  });
   await ml.shutdown();
   assert.throws(() => Memberlist.formCluster([ml]), ConfigError);
 });

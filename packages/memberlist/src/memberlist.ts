@@ -157,7 +157,9 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       const e = ml.engine;
       const me = e.members.get(e.config.name);
       if (ml.shutdownDone || e.stopped || me === undefined || e.members.size !== 1) {
-        throw new ConfigError(`formCluster takes fresh nodes that have not joined: '${e.config.name}' is not`);
+        throw new ConfigError(
+          `formCluster takes fresh nodes that have not joined: '${e.config.name}' is not`,
+        );
       }
       if (byName.has(me.name)) throw new ConfigError(`two nodes are named '${me.name}'`);
       // Frozen: a write to a shared record would be an engine bug, so make it loud.

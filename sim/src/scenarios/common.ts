@@ -76,7 +76,9 @@ export async function formCluster(
     const deadline = o.nodes * spacing + 120_000;
     convergedAt = await cluster.runUntilConverged(deadline);
     if (convergedAt === null) {
-      throw cluster.sim.failureOf(`the ${o.nodes}-node cluster did not converge within ${deadline} virtual ms`);
+      throw cluster.sim.failureOf(
+        `the ${o.nodes}-node cluster did not converge within ${deadline} virtual ms`,
+      );
     }
   }
   await cluster.sim.runFor(extra.settleMs ?? 5000);

@@ -323,7 +323,8 @@ export function mergeRemoteState(
     switch (r.state) {
       case NodeState.Alive:
         // Most of a large push/pull is old news: skip it before building a message for aliveNode.
-        if (isOldNews(e, e.members.get(r.name), r.name === e.config.name, r.incarnation, r.port, r.addr)) break;
+        if (isOldNews(e, e.members.get(r.name), r.name === e.config.name, r.incarnation, r.port, r.addr))
+          break;
         aliveNode(
           e,
           { incarnation: r.incarnation, node: r.name, addr: r.addr, port: r.port, meta: r.meta, vsn: r.vsn },
