@@ -5,35 +5,20 @@
  * `decodeStruct`, with the same results and errors (a property test holds the two together).
  */
 import { emptyBytes } from "./bytes.ts";
+import { fixedKey, takeKey } from "./fixed-keys.ts";
 import type { Alive } from "./messages.ts";
 import type { MsgpackReader } from "./msgpack.ts";
 import { decodeStruct } from "./schema.ts";
 import { aliveSchema } from "./structs.ts";
 
-/** A fixstr key as go-msgpack writes it. */
-function key(name: string): Uint8Array {
-  return Uint8Array.of(0xa0 | name.length, ...Array.from(name, (c) => c.charCodeAt(0)));
-}
-
 // Go's field names in byte-wise order, as go-msgpack sorts them.
-const kAddr = key("Addr");
-const kIncarnation = key("Incarnation");
-const kMeta = key("Meta");
-const kNode = key("Node");
-const kPort = key("Port");
-const kVsn = key("Vsn");
+const kAddr = fixedKey("Addr");
+const kIncarnation = fixedKey("Incarnation");
+const kMeta = fixedKey("Meta");
+const kNode = fixedKey("Node");
+const kPort = fixedKey("Port");
+const kVsn = fixedKey("Vsn");
 const fixmap6 = 0x80 | 6;
-
-/** Consumes `key` if the reader is at exactly those bytes. */
-export function takeKey(r: MsgpackReader, key: Uint8Array): boolean {
-  const buf = r.buf;
-  const p = r.pos;
-  const n = key.length;
-  if (r.end - p < n) return false;
-  for (let i = 0; i < n; i++) if (buf[p + i] !== key[i]) return false;
-  r.pos = p + n;
-  return true;
-}
 
 /** Reads one alive message body. */
 export function decodeAlive(r: MsgpackReader): Alive {

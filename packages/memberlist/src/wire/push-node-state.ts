@@ -6,26 +6,21 @@
  * results and errors (property tests hold each pair together). A value the encoder does not expect
  * goes to the generic encoder, which rejects invalid ones with its errors.
  */
-import { takeKey } from "./alive-decode.ts";
 import { type ByteWriter, emptyBytes, utf8Length } from "./bytes.ts";
+import { fixedKey, takeKey } from "./fixed-keys.ts";
 import type { NodeState, PushNodeState } from "./messages.ts";
 import { type MsgpackReader, writeInt, writeNil, writeRaw, writeString, writeUint } from "./msgpack.ts";
 import { decodeStruct, encodeStruct, structSize } from "./schema.ts";
 import { pushNodeStateSchema } from "./structs.ts";
 
-/** A fixstr key as go-msgpack writes it. */
-function key(name: string): Uint8Array {
-  return Uint8Array.of(0xa0 | name.length, ...Array.from(name, (c) => c.charCodeAt(0)));
-}
-
 // Go's field names in byte-wise order, as go-msgpack sorts them.
-const kAddr = key("Addr");
-const kIncarnation = key("Incarnation");
-const kMeta = key("Meta");
-const kName = key("Name");
-const kPort = key("Port");
-const kState = key("State");
-const kVsn = key("Vsn");
+const kAddr = fixedKey("Addr");
+const kIncarnation = fixedKey("Incarnation");
+const kMeta = fixedKey("Meta");
+const kName = fixedKey("Name");
+const kPort = fixedKey("Port");
+const kState = fixedKey("State");
+const kVsn = fixedKey("Vsn");
 const keysLength =
   kAddr.length +
   kIncarnation.length +

@@ -8,9 +8,10 @@ import fc from "fast-check";
 import { decodeAlive } from "../../src/wire/alive-decode.ts";
 import { ByteWriter } from "../../src/wire/bytes.ts";
 import type { Alive } from "../../src/wire/messages.ts";
-import { MsgpackReader } from "../../src/wire/msgpack.ts";
+import type { MsgpackReader } from "../../src/wire/msgpack.ts";
 import { decodeStruct, encodeStruct } from "../../src/wire/schema.ts";
 import { aliveSchema } from "../../src/wire/structs.ts";
+import { decodeOutcome } from "./helpers.ts";
 
 const uint = (max: number) =>
   fc.oneof(fc.constantFrom(0, 0x7f, 0x80, 0xff, 0x100, 0xffff, max), fc.integer({ min: 0, max }));
@@ -27,16 +28,6 @@ const alive: fc.Arbitrary<Alive> = fc.record(
   { noNullPrototype: true },
 );
 
-function outcome(decode: (r: MsgpackReader) => unknown, bytes: Uint8Array): unknown {
-  const r = new MsgpackReader(bytes);
-  try {
-    const value = decode(r);
-    return { value, pos: r.pos };
-  } catch (err) {
-    return { error: (err as Error).name, message: (err as Error).message };
-  }
-}
-
 const viaSchema = (r: MsgpackReader) => decodeStruct(r, aliveSchema);
 
 describe("alive decoder", () => {
@@ -48,12 +39,12 @@ describe("alive decoder", () => {
         encodeStruct(w, aliveSchema, a);
         const bytes = w.finish().slice();
         if (changes.length === 0) {
-          const got = outcome(decodeAlive, bytes) as { value: Alive };
+          const got = decodeOutcome(decodeAlive, bytes) as { value: Alive };
           assert.deepEqual(got.value, a);
         }
         for (const [at, v] of changes) bytes[at % bytes.length] = v;
         const input = cut % 4 === 0 ? bytes.subarray(0, cut % (bytes.length + 1)) : bytes;
-        assert.deepEqual(outcome(decodeAlive, input), outcome(viaSchema, input));
+        assert.deepEqual(decodeOutcome(decodeAlive, input), decodeOutcome(viaSchema, input));
       }),
       { seed: 20261124, numRuns: 4000 },
     );
@@ -65,8 +56,8 @@ describe("alive decoder", () => {
     const array = Uint8Array.of(0x96, 7, 0xa1, 0x6e, 0xc4, 4, 10, 0, 0, 1, 0xcd, 0x1f, 0x0a, 0xc0, 0xc0);
     const map = Uint8Array.of(0x82, 0xa4, 0x4e, 0x6f, 0x64, 0x65, 0xa1, 0x6e, 0xa1, 0x58, 0x01);
     for (const input of [array, map]) {
-      const got = outcome(decodeAlive, input);
-      assert.deepEqual(got, outcome(viaSchema, input));
+      const got = decodeOutcome(decodeAlive, input);
+      assert.deepEqual(got, decodeOutcome(viaSchema, input));
       assert.equal((got as { value: Alive }).value.node, "n");
     }
   });

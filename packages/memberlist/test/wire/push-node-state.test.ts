@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ByteWriter } from "../../src/wire/bytes.ts";
 import type { PushNodeState } from "../../src/wire/messages.ts";
-import { MsgpackReader } from "../../src/wire/msgpack.ts";
+import type { MsgpackReader } from "../../src/wire/msgpack.ts";
 import {
   decodePushNodeState,
   encodePushNodeState,
@@ -15,6 +15,7 @@ import {
 } from "../../src/wire/push-node-state.ts";
 import { decodeStruct, encodeStruct, structSize } from "../../src/wire/schema.ts";
 import { pushNodeStateSchema } from "../../src/wire/structs.ts";
+import { decodeOutcome } from "./helpers.ts";
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 const uint = (max: number) =>
@@ -97,17 +98,6 @@ describe("push/pull node state encoder", () => {
   });
 });
 
-/** What a decoder made of some bytes: the value and where it stopped, or the error. */
-function outcome(decode: (r: MsgpackReader) => unknown, bytes: Uint8Array): unknown {
-  const r = new MsgpackReader(bytes);
-  try {
-    const value = decode(r);
-    return { value, pos: r.pos };
-  } catch (err) {
-    return { error: (err as Error).name, message: (err as Error).message };
-  }
-}
-
 const viaSchema = (r: MsgpackReader) => decodeStruct(r, pushNodeStateSchema);
 
 describe("push/pull node state decoder", () => {
@@ -124,7 +114,7 @@ describe("push/pull node state decoder", () => {
         const bytes = w.finish().slice();
         for (const [at, v] of flips) bytes[at % bytes.length] = v;
         const input = flips.length > 0 && cut % 4 === 0 ? bytes.subarray(0, cut % (bytes.length + 1)) : bytes;
-        assert.deepEqual(outcome(decodePushNodeState, input), outcome(viaSchema, input));
+        assert.deepEqual(decodeOutcome(decodePushNodeState, input), decodeOutcome(viaSchema, input));
       }),
       { seed: 20261123, numRuns: 4000 },
     );
@@ -159,8 +149,8 @@ describe("push/pull node state decoder", () => {
     // A map with Name first and an unknown key.
     const map = Uint8Array.of(0x82, 0xa4, 0x4e, 0x61, 0x6d, 0x65, 0xa1, 0x6e, 0xa3, 0x58, 0x58, 0x58, 0x01);
     for (const input of [array, map]) {
-      const got = outcome(decodePushNodeState, input);
-      assert.deepEqual(got, outcome(viaSchema, input));
+      const got = decodeOutcome(decodePushNodeState, input);
+      assert.deepEqual(got, decodeOutcome(viaSchema, input));
       assert.equal((got as { value: PushNodeState }).value.name, "n");
     }
   });
