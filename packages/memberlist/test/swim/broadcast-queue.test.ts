@@ -142,7 +142,7 @@ test("matches a naive model of memberlist's queue on random operation sequences"
     | { kind: "unique"; len: number }
     | { kind: "get"; overhead: number; limit: number }
     | { kind: "prune"; keep: number };
-  const op = fc.oneof(
+  const op: import("fast-check").Arbitrary<Op> = fc.oneof(
     fc.record({
       kind: fc.constant("named" as const),
       name: fc.integer({ min: 0, max: 5 }),
