@@ -115,14 +115,24 @@ test("three CLI nodes: fan-out, targeted and all-channel, SIGKILL mid-stream, re
     }
     const total = perNode * nodes.length;
     await waitFor(() => subs.every((s) => s.named().length >= total), "all deliveries", 20_000);
-    await new Promise((r) => setTimeout(r, 100));
+    // Then one end marker from every node. Delivery is in order per publishing node, so once a
+    // subscriber has every marker, a duplicate of anything earlier would have reached it already.
+    for (const [k, p] of nodes.entries()) {
+      assert.equal(
+        (await httpJson(p.base, "POST", "/channel/fan", { data: { from: k, i: -1 } })).status,
+        200,
+      );
+    }
+    const isEnd = (e: { data: string }) => (JSON.parse(e.data) as { i: number }).i === -1;
+    await waitFor(() => subs.every((s) => s.named().filter(isEnd).length >= nodes.length), "end markers");
     for (const s of subs) {
       const got = s.named().map((e) => JSON.parse(e.data) as { from: number; i: number });
-      assert.equal(got.length, total, "exactly once");
+      assert.equal(got.length, total + nodes.length, "exactly once, end markers included");
       for (let k = 0; k < nodes.length; k++) {
         assert.deepEqual(
           got.filter((g) => g.from === k).map((g) => g.i),
-          [...Array(perNode).keys()],
+          [...Array(perNode).keys(), -1],
+          `node ${k}'s events once each, in order, its end marker last`,
         );
       }
       s.close();
@@ -241,12 +251,33 @@ test("three CLI nodes: fan-out, targeted and all-channel, SIGKILL mid-stream, re
       stop = true;
       await publisher;
       await waitFor(
-        () => onA.named().length === accepted.length && onB.named().length === accepted.length,
+        () => onA.named().length >= accepted.length && onB.named().length >= accepted.length,
         "a and b get everything",
         20_000,
       );
+      // c's subscriber moves to a with its Last-Event-ID.
+      const resumed = await SseClient.open(a.base, "/channel/k", { "Last-Event-ID": cursor });
+      await waitFor(() => seenOnC.length + resumed.named().length >= accepted.length, "resume", 20_000);
+      // Then an end marker from each publishing node. Delivery is in order per origin, so once a
+      // stream has both markers, a duplicate of anything earlier would have reached it already.
+      for (const p of [a, b]) {
+        assert.equal((await httpJson(p.base, "POST", "/channel/k", { data: `end:${p.name}` })).status, 200);
+      }
+      const isEnd = (d: string) => d.startsWith("end:");
+      const events = (s: SseClient) => s.named().map((e) => e.data);
+      await waitFor(
+        () => [onA, onB, resumed].every((s) => events(s).filter(isEnd).length >= 2),
+        "end markers on every stream",
+      );
+      for (const s of [onA, onB, resumed]) {
+        assert.equal(events(s).filter(isEnd).length, 2, "each end marker once");
+        for (const origin of [a.name, b.name]) {
+          const fromOrigin = events(s).filter((d) => d.startsWith(`${origin}:`) || d === `end:${origin}`);
+          assert.equal(fromOrigin.at(-1), `end:${origin}`, `${origin}'s end marker comes last`);
+        }
+      }
       for (const s of [onA, onB]) {
-        const got = s.named().map((e) => e.data);
+        const got = events(s).filter((d) => !isEnd(d));
         assert.equal(new Set(got).size, got.length, "no duplicates");
         assert.deepEqual([...got].sort(), [...accepted].sort(), "every accepted event");
         for (const origin of [a.name, b.name]) {
@@ -258,11 +289,7 @@ test("three CLI nodes: fan-out, targeted and all-channel, SIGKILL mid-stream, re
           );
         }
       }
-      // c's subscriber moves to a with its Last-Event-ID.
-      const resumed = await SseClient.open(a.base, "/channel/k", { "Last-Event-ID": cursor });
-      await waitFor(() => seenOnC.length + resumed.named().length >= accepted.length, "resume", 20_000);
-      await new Promise((r) => setTimeout(r, 100));
-      const combined = [...seenOnC, ...resumed.named().map((e) => e.data)];
+      const combined = [...seenOnC, ...events(resumed)].filter((d) => !isEnd(d));
       assert.equal(resumed.named("reset").length, 0);
       assert.equal(new Set(combined).size, combined.length, "no duplicates across the reconnect");
       assert.deepEqual([...combined].sort(), [...accepted].sort(), "exactly what it missed");

@@ -47,7 +47,6 @@ test("events published on any node reach subscribers on every node, once each, i
   }
   const total = perNode * nodes.length;
   await waitFor(() => subs.every((s) => s.named().length >= total), "all deliveries");
-  await new Promise((r) => setTimeout(r, 50));
   await waitFor(
     () => nodes.every((n) => n.broker.status().replication.every((l) => l.lagEvents === 0)),
     "all acked",
@@ -58,12 +57,17 @@ test("events published on any node reach subscribers on every node, once each, i
   assert.match(metrics, /^shoal_replication_connected\{peer="n1"\} 1$/m);
   assert.match(metrics, new RegExp(`^shoal_events_replicated_in_total ${perNode * 2}$`, "m"));
   assert.match(metrics, new RegExp(`^shoal_events_published_total ${perNode}$`, "m"));
+  // One more event from every node, as an end marker: delivery is in order per origin, so once a
+  // subscriber has all of them, a duplicate of anything earlier would have reached it already.
+  for (const [k, n] of nodes.entries()) n.broker.publish({ channel: "c", data: `${k}:${perNode}` });
+  const ends = (s: SseClient) => s.named().filter((e) => e.data.endsWith(`:${perNode}`)).length;
+  await waitFor(() => subs.every((s) => ends(s) >= nodes.length), "end markers");
   for (const s of subs) {
     const data = s.named().map((e) => e.data);
-    assert.equal(data.length, total, "no duplicates");
+    assert.equal(data.length, total + nodes.length, "no duplicates");
     for (let k = 0; k < nodes.length; k++) {
       const fromK = data.filter((d) => d.startsWith(`${k}:`)).map((d) => Number(d.split(":")[1]));
-      assert.deepEqual(fromK, [...Array(perNode).keys()], `origin ${k} in order`);
+      assert.deepEqual(fromK, [...Array(perNode + 1).keys()], `origin ${k} in order, its end marker last`);
     }
     s.close();
   }
@@ -113,20 +117,15 @@ test("a cursor from a node that is ahead does not cause duplicates on a node tha
   assert.equal(resumed.lastEventId, cursor, "the cursor does not go backwards");
   const fresh = await SseClient.open(n.base, "/channel/ahead");
   for (let s = 4; s <= 7; s++) n.broker.hub.apply(remote(s));
-  await waitFor(() => resumed.named().length === 2 && fresh.named().length === 4, "live events");
-  await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(
-    resumed.named().map((e) => e.data),
-    ["6", "7"],
-  );
+  const data = (c: SseClient) => c.named().map((e) => e.data);
+  await waitFor(() => data(resumed).includes("7") && data(fresh).includes("7"), "live events");
   assert.equal(resumed.lastEventId, `c${origin}.7`);
-  assert.deepEqual(
-    fresh.named().map((e) => e.data),
-    ["4", "5", "6", "7"],
-  );
-  // Once caught up it shares the feed's framing again: same ids as a fresh subscriber.
+  // Once caught up it shares the feed's framing again: same ids as a fresh subscriber. Event 9 is
+  // the origin's last, so when it is in, any duplicate of an earlier one would be in too.
   for (let s = 8; s <= 9; s++) n.broker.hub.apply(remote(s));
-  await waitFor(() => resumed.named().length === 4 && fresh.named().length === 6, "shared path");
+  await waitFor(() => data(resumed).includes("9") && data(fresh).includes("9"), "shared path");
+  assert.deepEqual(data(resumed), ["6", "7", "8", "9"], "no duplicate of what it saw elsewhere");
+  assert.deepEqual(data(fresh), ["4", "5", "6", "7", "8", "9"]);
   assert.equal(resumed.lastEventId, fresh.lastEventId);
   resumed.close();
   fresh.close();
