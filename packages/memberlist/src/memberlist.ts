@@ -137,7 +137,8 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
    * For simulations and tests: makes freshly created nodes (none has joined anyone yet) one cluster at
    * once, in the state a cluster reaches once the gossip about everyone's join has died down: each
    * node knows every other as alive, has nothing queued to gossip, and its loops are staggered over
-   * the intervals of the full cluster. No messages are exchanged and no join events are raised.
+   * the intervals of the full cluster. No messages are exchanged, no join events are raised, and the
+   * alive and merge delegates are not consulted.
    * The nodes share one read-only copy of the member records and copy a record only when its state
    * changes for them, so N nodes cost O(N) records rather than O(N²).
    *
