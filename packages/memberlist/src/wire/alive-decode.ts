@@ -20,32 +20,28 @@ const kPort = fixedKey("Port");
 const kVsn = fixedKey("Vsn");
 const fixmap6 = 0x80 | 6;
 
+/** Not Go's layout after all: read the whole body again with the general decoder. */
+function general(r: MsgpackReader, start: number): Alive {
+  r.pos = start;
+  return decodeStruct(r, aliveSchema);
+}
+
 /** Reads one alive message body. */
 export function decodeAlive(r: MsgpackReader): Alive {
   const start = r.pos;
-  if (start < r.end && r.buf[start] === fixmap6) {
-    r.pos = start + 1;
-    if (takeKey(r, kAddr)) {
-      const addr = r.readBytes() ?? emptyBytes;
-      if (takeKey(r, kIncarnation)) {
-        const incarnation = r.readUint(0xffff_ffff);
-        if (takeKey(r, kMeta)) {
-          const meta = r.readBytes() ?? emptyBytes;
-          if (takeKey(r, kNode)) {
-            const node = r.readString();
-            if (takeKey(r, kPort)) {
-              const port = r.readUint(0xffff);
-              if (takeKey(r, kVsn)) {
-                const vsn = r.readBytes() ?? emptyBytes;
-                return { incarnation, node, addr, port, meta, vsn };
-              }
-            }
-          }
-        }
-      }
-    }
-    // Not the canonical layout: start again with the general decoder.
-    r.pos = start;
-  }
-  return decodeStruct(r, aliveSchema);
+  if (start >= r.end || r.buf[start] !== fixmap6) return general(r, start);
+  r.pos = start + 1;
+  if (!takeKey(r, kAddr)) return general(r, start);
+  const addr = r.readBytes() ?? emptyBytes;
+  if (!takeKey(r, kIncarnation)) return general(r, start);
+  const incarnation = r.readUint(0xffff_ffff);
+  if (!takeKey(r, kMeta)) return general(r, start);
+  const meta = r.readBytes() ?? emptyBytes;
+  if (!takeKey(r, kNode)) return general(r, start);
+  const node = r.readString();
+  if (!takeKey(r, kPort)) return general(r, start);
+  const port = r.readUint(0xffff);
+  if (!takeKey(r, kVsn)) return general(r, start);
+  const vsn = r.readBytes() ?? emptyBytes;
+  return { incarnation, node, addr, port, meta, vsn };
 }

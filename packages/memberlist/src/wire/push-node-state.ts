@@ -101,36 +101,31 @@ export function encodePushNodeState(w: ByteWriter, n: PushNodeState): void {
   writeBytesOrNil(w, n.vsn);
 }
 
+/** Not Go's layout after all: read the whole state again with the general decoder. */
+function general(r: MsgpackReader, start: number): PushNodeState {
+  r.pos = start;
+  return decodeStruct(r, pushNodeStateSchema);
+}
+
 /** Reads one node state. */
 export function decodePushNodeState(r: MsgpackReader): PushNodeState {
   const start = r.pos;
-  if (start < r.end && r.buf[start] === fixmap7) {
-    r.pos = start + 1;
-    if (takeKey(r, kAddr)) {
-      const addr = r.readBytes() ?? emptyBytes;
-      if (takeKey(r, kIncarnation)) {
-        const incarnation = r.readUint(0xffff_ffff);
-        if (takeKey(r, kMeta)) {
-          const meta = r.readBytes() ?? emptyBytes;
-          if (takeKey(r, kName)) {
-            const name = r.readString();
-            if (takeKey(r, kPort)) {
-              const port = r.readUint(0xffff);
-              if (takeKey(r, kState)) {
-                // Any Go int decodes; the engine decides what an unknown state means.
-                const state = r.readInt() as NodeState;
-                if (takeKey(r, kVsn)) {
-                  const vsn = r.readBytes() ?? emptyBytes;
-                  return { name, addr, port, meta, incarnation, state, vsn };
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    // Not the canonical layout: start again with the general decoder.
-    r.pos = start;
-  }
-  return decodeStruct(r, pushNodeStateSchema);
+  if (start >= r.end || r.buf[start] !== fixmap7) return general(r, start);
+  r.pos = start + 1;
+  if (!takeKey(r, kAddr)) return general(r, start);
+  const addr = r.readBytes() ?? emptyBytes;
+  if (!takeKey(r, kIncarnation)) return general(r, start);
+  const incarnation = r.readUint(0xffff_ffff);
+  if (!takeKey(r, kMeta)) return general(r, start);
+  const meta = r.readBytes() ?? emptyBytes;
+  if (!takeKey(r, kName)) return general(r, start);
+  const name = r.readString();
+  if (!takeKey(r, kPort)) return general(r, start);
+  const port = r.readUint(0xffff);
+  if (!takeKey(r, kState)) return general(r, start);
+  // Any Go int decodes; the engine decides what an unknown state means.
+  const state = r.readInt() as NodeState;
+  if (!takeKey(r, kVsn)) return general(r, start);
+  const vsn = r.readBytes() ?? emptyBytes;
+  return { name, addr, port, meta, incarnation, state, vsn };
 }
