@@ -23,6 +23,7 @@ export {
   TimeoutError,
 } from "./errors.ts";
 export { silentLogger, stderrLogger } from "./logger.ts";
+export { discardMetrics, type MetricLabel, type MetricsSink } from "./metrics.ts";
 export { Memberlist, type MemberlistEvents, type SuspectEvent } from "./memberlist.ts";
 export { NodeRuntime } from "./node-runtime.ts";
 export {
