@@ -41,6 +41,16 @@ export interface BrokerOptions {
   historyMaxAgeMs?: number;
   /** Most payload bytes kept per channel (default 8 MiB). */
   historyMaxBytes?: number;
+  /**
+   * Estimated bytes of every channel's history together (default 256 MiB, a quarter to an eighth
+   * of a 1-2 GB node); past it the node's oldest events are evicted first, whatever their channel.
+   */
+  historyMaxTotalBytes?: number;
+  /**
+   * Most channels held (default 100,000: a few tens of MB of bookkeeping). Past it the least
+   * recently used channel without subscribers is forgotten; if all have subscribers, 503.
+   */
+  maxChannels?: number;
   /** Bytes a subscriber may have pending before it is disconnected (default 1 MiB). */
   maxBufferBytes?: number;
   /** Heartbeat comment interval (default 15 s; 0 = none). */
@@ -108,6 +118,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
       maxAgeMs: options.historyMaxAgeMs ?? 5 * 60_000,
       maxBytes: options.historyMaxBytes ?? 8 * 1024 * 1024,
     },
+    historyTotalBytes: options.historyMaxTotalBytes ?? 256 * 1024 * 1024,
+    maxChannels: options.maxChannels ?? 100_000,
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     retryMs: options.retryMs ?? 2_000,

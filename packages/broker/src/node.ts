@@ -32,6 +32,10 @@ export interface NodeConfig {
   historySize: number;
   historyAgeMs: number;
   historyBytes: number;
+  /** Bytes of history of all channels together. */
+  historyTotalBytes: number;
+  /** Most channels kept. */
+  maxChannels: number;
   heartbeatMs: number;
   retryMs: number;
   bufferBytes: number;
@@ -106,6 +110,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     historyMaxEvents: config.historySize,
     historyMaxAgeMs: config.historyAgeMs,
     historyMaxBytes: config.historyBytes,
+    historyMaxTotalBytes: config.historyTotalBytes,
+    maxChannels: config.maxChannels,
     heartbeatMs: config.heartbeatMs,
     retryMs: config.retryMs,
     maxBufferBytes: config.bufferBytes,

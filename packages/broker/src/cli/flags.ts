@@ -94,6 +94,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "8388608",
     help: "Most payload bytes kept per channel for resume.",
   },
+  "history.totalBytes": {
+    env: "SHOAL_HISTORY_TOTAL_BYTES",
+    type: "string",
+    default: "268435456",
+    help: "Most bytes of history kept on this node, all channels together; past it the oldest events go first (resumes that needed them get a reset).",
+  },
+  "channels.max": {
+    env: "SHOAL_CHANNELS_MAX",
+    type: "string",
+    default: "100000",
+    help: "Most channels kept; past it the least recently used channel without subscribers is forgotten (503 if all have subscribers).",
+  },
   "sse.heartbeat": {
     env: "SHOAL_HEARTBEAT",
     type: "string",

@@ -129,6 +129,8 @@ export function parseStartArgs(
     historySize: parseInteger("history.size", get("history.size"), 0, 10_000_000),
     historyAgeMs: parseDuration("history.age", get("history.age")),
     historyBytes: parseInteger("history.bytes", get("history.bytes"), 0, 2 ** 40),
+    historyTotalBytes: parseInteger("history.totalBytes", get("history.totalBytes"), 0, 2 ** 40),
+    maxChannels: parseInteger("channels.max", get("channels.max"), 1, 100_000_000),
     heartbeatMs: parseDuration("sse.heartbeat", get("sse.heartbeat")),
     retryMs: parseDuration("sse.retry", get("sse.retry")),
     bufferBytes: parseInteger("sse.buffer", get("sse.buffer"), 1024, 2 ** 31),

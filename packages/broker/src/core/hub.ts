@@ -9,16 +9,22 @@ import type { ServerResponse } from "node:http";
 import { SharedChunk } from "../sse/chunk.ts";
 import { comment, frameBody, jitteredRetry, retryOnly, STREAM_HEADERS, withId } from "../sse/frame.ts";
 import { Subscriber, type SubscriberOwner } from "../sse/subscriber.ts";
+import { type Channel, ChannelTable } from "./channels.ts";
 import { decodeCursor, encodeCursor, isAheadOf, mergeInto, type Vector } from "./cursor.ts";
 import { ALL_CHANNELS, type BrokerEvent } from "./event.ts";
 import { Feed, feedKey } from "./feed.ts";
-import { History, type HistoryLimits } from "./history.ts";
+import type { HistoryLimits } from "./history.ts";
+import { HistoryBudget } from "./history-budget.ts";
 import { OriginLog } from "./origin-log.ts";
 import { type Replay, replayAfter, resetEvent } from "./replay.ts";
 
 /** Tunables of the core. */
 export interface HubOptions {
   history: HistoryLimits;
+  /** Estimated bytes of every channel's history together (default 256 MiB). */
+  historyTotalBytes?: number;
+  /** Most channels held (default 100,000). */
+  maxChannels?: number;
   /** Bytes a subscriber may have waiting before it is disconnected. */
   maxBufferBytes: number;
   /** Interval of `:` comment heartbeats, ms (0 = none). */
@@ -68,17 +74,6 @@ export interface PublishInput {
   userId?: string | undefined;
 }
 
-/** Most forgotten channels remembered for `reset` decisions. */
-const MAX_TOMBSTONES = 10_000;
-
-class Channel {
-  readonly feeds = new Set<Feed>();
-  constructor(
-    readonly name: string,
-    readonly history: History,
-  ) {}
-}
-
 export class Hub implements SubscriberOwner {
   /** This broker run's origin id: 8 base64url characters, random per start. */
   readonly origin: string;
@@ -98,9 +93,10 @@ export class Hub implements SubscriberOwner {
   /** origin -> highest seq applied here (dedup and replication acks). */
   readonly applied: Vector = new Map();
 
-  private readonly channels = new Map<string, Channel>();
-  /** Forgotten channels: what they had evicted and their heads (bounded, oldest dropped first). */
-  private readonly tombstones = new Map<string, { evicted: Vector; heads: Vector }>();
+  /** Every channel's history together, bounded by `historyTotalBytes`. */
+  readonly historyBudget: HistoryBudget;
+  /** The channels, bounded by `maxChannels`. */
+  readonly channels: ChannelTable;
   private readonly feeds = new Map<string, Feed>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly byClient = new Map<string, Subscriber>();
@@ -116,6 +112,12 @@ export class Hub implements SubscriberOwner {
   constructor(private readonly options: HubOptions) {
     this.origin = randomBytes(6).toString("base64url");
     this.now = options.now ?? Date.now;
+    this.historyBudget = new HistoryBudget(options.historyTotalBytes ?? 256 * 1024 * 1024);
+    this.channels = new ChannelTable({
+      history: options.history,
+      budget: this.historyBudget,
+      maxChannels: options.maxChannels ?? 100_000,
+    });
     this.log = new OriginLog(options.outboxEvents, options.outboxBytes ?? 64 * 1024 * 1024);
     if (options.heartbeatMs > 0) {
       this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatMs);
@@ -142,7 +144,7 @@ export class Hub implements SubscriberOwner {
 
   /** Channels known here (with subscribers or history). */
   get channelCount(): number {
-    return this.channels.size - (this.channels.has(ALL_CHANNELS) ? 1 : 0);
+    return this.channels.size;
   }
 
   /** Called with every event accepted here, after local delivery (the replicator listens). */
@@ -153,6 +155,8 @@ export class Hub implements SubscriberOwner {
 
   /** Accepts an event published on this node: gives it the next seq, delivers it, logs it. */
   publish(input: PublishInput): BrokerEvent {
+    // The channel first: refusing it (channel cap) must not consume a seq.
+    this.channel(input.channel);
     const ev: BrokerEvent = {
       origin: this.origin,
       seq: ++this.seq,
@@ -280,7 +284,8 @@ export class Hub implements SubscriberOwner {
   /** Stores, then queues for every feed that wants it. */
   private deliver(ev: BrokerEvent): void {
     if ((this.applied.get(ev.origin) ?? 0) < ev.seq) this.applied.set(ev.origin, ev.seq);
-    const channel = this.channel(ev.channel);
+    const channel = this.channel(ev.channel, true);
+    this.channels.touch(channel);
     const now = this.now();
     channel.history.append(ev, now);
     channel.history.expire(now);
@@ -325,19 +330,9 @@ export class Hub implements SubscriberOwner {
     for (const name of feed.channels) this.channels.get(name)?.feeds.delete(feed);
   }
 
-  private channel(name: string): Channel {
-    let ch = this.channels.get(name);
-    if (ch === undefined) {
-      ch = new Channel(name, new History(this.options.history));
-      const tombstone = this.tombstones.get(name);
-      if (tombstone !== undefined) {
-        this.tombstones.delete(name);
-        mergeInto(ch.history.evicted, tombstone.evicted);
-        mergeInto(ch.history.heads, tombstone.heads);
-      }
-      this.channels.set(name, ch);
-    }
-    return ch;
+  /** The channel, created if needed (see {@link ChannelTable.obtain} for the cap). */
+  private channel(name: string, force = false): Channel {
+    return this.channels.obtain(name, force);
   }
 
   /** Heartbeat comments go only to streams that were silent since the last beat. */
@@ -348,23 +343,8 @@ export class Hub implements SubscriberOwner {
     }
   }
 
-  /**
-   * Expires old history and forgets channels with neither history nor subscribers. What a
-   * forgotten channel evicted is kept in a bounded tombstone, so a late resume still gets its
-   * `reset` instead of a silent gap.
-   */
+  /** Expires old history and forgets channels with neither history nor subscribers. */
   private sweep(): void {
-    const now = this.now();
-    for (const [name, ch] of this.channels) {
-      ch.history.expire(now);
-      if (ch.history.size > 0 || ch.feeds.size > 0 || name === ALL_CHANNELS) continue;
-      this.channels.delete(name);
-      if (ch.history.evicted.size === 0) continue;
-      this.tombstones.set(name, { evicted: ch.history.evicted, heads: ch.history.heads });
-      if (this.tombstones.size > MAX_TOMBSTONES) {
-        const oldest = this.tombstones.keys().next().value;
-        if (oldest !== undefined) this.tombstones.delete(oldest);
-      }
-    }
+    this.channels.sweep(this.now());
   }
 }

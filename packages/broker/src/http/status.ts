@@ -84,6 +84,30 @@ export function buildMetrics(s: StatusSources): string {
       value: hub.channelCount,
     },
     {
+      name: "shoal_history_bytes",
+      help: "Estimated bytes held by every channel's history (bounded by --history.totalBytes).",
+      type: "gauge",
+      value: hub.historyBudget.bytes,
+    },
+    {
+      name: "shoal_history_events",
+      help: "Events held by every channel's history.",
+      type: "gauge",
+      value: hub.historyBudget.events,
+    },
+    {
+      name: "shoal_history_evicted_total",
+      help: "History events evicted because the node's total was over --history.totalBytes.",
+      type: "counter",
+      value: hub.historyBudget.evictedEvents,
+    },
+    {
+      name: "shoal_channels_evicted_total",
+      help: "Channels forgotten to stay under --channels.max.",
+      type: "counter",
+      value: hub.channels.evictedChannels,
+    },
+    {
       name: "shoal_connections_total",
       help: "Streams opened.",
       type: "counter",
