@@ -16,6 +16,8 @@ import { createDashboardRoutes } from "./dashboard/routes.ts";
 import type { RttTracker } from "./dashboard/rtt.ts";
 import { RequestError } from "./errors.ts";
 import type { CorsOptions } from "./http/cors.ts";
+import { DEFAULT_MAX_JSON_DEPTH } from "./http/json-depth.ts";
+import { LimitCounters } from "./http/limits.ts";
 import { createRouter } from "./http/router.ts";
 import { type BrokerStatus, buildMetrics, buildStatus } from "./http/status.ts";
 import { type Logger, silentLogger } from "./log.ts";
@@ -60,6 +62,8 @@ export interface BrokerOptions {
   retryJitter?: number;
   /** Largest accepted publish body (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Deepest JSON nesting of a publish body (default 64); deeper is a 400, never a stack overflow. */
+  maxJsonDepth?: number;
   /** Most channels one stream may subscribe to (default 32). */
   maxChannelsPerStream?: number;
   /** Own events kept for lagging peers (default 100,000). */
@@ -142,8 +146,9 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const cors: CorsOptions = options.cors ?? { enabled: false, origins: [] };
   let draining = false;
   let rejected = 0;
+  const limits = new LimitCounters();
 
-  const sources = { hub, membership, replicator, inbound, rejected: () => rejected };
+  const sources = { hub, membership, replicator, inbound, limits, rejected: () => rejected };
   const status = (): BrokerStatus => buildStatus(sources);
   const metrics = (): string => buildMetrics(sources);
   const routes = createRouter({
@@ -152,6 +157,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     cors,
     prefix: options.prefix ?? "",
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+    limits,
     maxChannelsPerStream: options.maxChannelsPerStream ?? 32,
     isDraining: () => draining,
     status,

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
 import { RttTracker } from "./dashboard/rtt.ts";
+import { unreadBodyHeaders } from "./http/unread-body.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
 
@@ -40,6 +41,8 @@ export interface NodeConfig {
   retryMs: number;
   bufferBytes: number;
   maxBodyBytes: number;
+  /** Deepest JSON nesting of a publish body. */
+  maxJsonDepth: number;
   /** Bound on the whole graceful stop, ms. */
   shutdownTimeoutMs: number;
   /** Open streams with a `shoal-ready` event carrying the starting cursor. */
@@ -69,7 +72,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
   const holder: { broker?: Broker } = {};
   const server = createServer((req, res) => {
     if (holder.broker?.handle(req, res)) return;
-    res.writeHead(404, { "Content-Type": "application/json; charset=utf-8" });
+    res.writeHead(404, { "Content-Type": "application/json; charset=utf-8", ...unreadBodyHeaders(req) });
     res.end(JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: "no such route" } }));
   });
   // Bounds receiving a request (headers + body), not the response: streams stay open.
@@ -116,6 +119,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     retryMs: config.retryMs,
     maxBufferBytes: config.bufferBytes,
     maxBodyBytes: config.maxBodyBytes,
+    maxJsonDepth: config.maxJsonDepth,
     secretKey: config.secretKey,
     auth: config.auth,
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },

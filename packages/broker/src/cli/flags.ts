@@ -136,6 +136,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "1048576",
     help: "Largest publish body, bytes.",
   },
+  "http.body.maxDepth": {
+    env: "SHOAL_BODY_MAX_DEPTH",
+    type: "string",
+    default: "64",
+    help: "Deepest JSON nesting of a publish body (deeper: 400).",
+  },
   "auth.jwt.key": {
     env: "SHOAL_JWT_KEY",
     type: "string",

@@ -135,6 +135,7 @@ export function parseStartArgs(
     retryMs: parseDuration("sse.retry", get("sse.retry")),
     bufferBytes: parseInteger("sse.buffer", get("sse.buffer"), 1024, 2 ** 31),
     maxBodyBytes: parseInteger("http.body.limit", get("http.body.limit"), 16, 2 ** 31),
+    maxJsonDepth: parseInteger("http.body.maxDepth", get("http.body.maxDepth"), 1, 10_000),
     shutdownTimeoutMs: parseDuration("shutdown.timeout", get("shutdown.timeout")),
     readyEvent: parseBool("sse.ready", get("sse.ready")),
     auth,

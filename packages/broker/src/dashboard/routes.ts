@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Authorizer } from "../auth/jwt.ts";
 import { RequestError } from "../errors.ts";
 import { sendJson } from "../http/router.ts";
+import { unreadBodyHeaders } from "../http/unread-body.ts";
 import type { Logger } from "../log.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import type { DashboardFeed } from "./feed.ts";
@@ -77,8 +78,12 @@ export function createDashboardRoutes(
     if (path !== "/" && path !== "/dashboard" && !path.startsWith("/dashboard/")) return false;
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") {
-      req.resume();
-      sendJson(res, 405, { error: { code: "ERR_METHOD", message: "the dashboard is read-only: use GET" } });
+      sendJson(
+        res,
+        405,
+        { error: { code: "ERR_METHOD", message: "the dashboard is read-only: use GET" } },
+        unreadBodyHeaders(req),
+      );
       return true;
     }
     if (path === "/") {

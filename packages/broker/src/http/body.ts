@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { RequestError } from "../errors.ts";
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "./json-depth.ts";
 
 /** True for `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJsonContentType(header: string | undefined): boolean {
@@ -12,15 +13,21 @@ export function isJsonContentType(header: string | undefined): boolean {
   return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase() === "application/json";
 }
 
-/** Reads and parses the body; rejects oversized, non-JSON or wrongly typed bodies. */
-export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/**
+ * Reads and parses the body; rejects oversized, too deeply nested, non-JSON or wrongly typed
+ * bodies. On a rejection the rest of the body is left unread: the caller answers and decides
+ * whether to drain it or close the connection (see `unreadBodyHeaders`).
+ */
+export function readJsonBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  maxDepth: number = DEFAULT_MAX_JSON_DEPTH,
+): Promise<unknown> {
   if (!isJsonContentType(req.headers["content-type"])) {
-    req.resume();
     return Promise.reject(new RequestError(415, "ERR_CONTENT_TYPE", "Content-Type must be application/json"));
   }
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > maxBytes) {
-    req.resume();
     return Promise.reject(new RequestError(413, "ERR_TOO_LARGE", `body larger than ${maxBytes} bytes`));
   }
   return new Promise((resolve, reject) => {
@@ -51,8 +58,13 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
     });
     req.on("end", () => {
       if (failed) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (exceedsJsonDepth(text, maxDepth)) {
+        reject(new RequestError(400, "ERR_JSON_DEPTH", `JSON nested deeper than ${maxDepth} levels`));
+        return;
+      }
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        resolve(JSON.parse(text));
       } catch {
         reject(new RequestError(400, "ERR_BAD_JSON", "body is not valid JSON"));
       }

@@ -12,8 +12,10 @@ import { RequestError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { readJsonBody } from "./body.ts";
 import { type CorsOptions, corsHeaders, PREFLIGHT_HEADERS } from "./cors.ts";
+import type { LimitCounters, LimitName } from "./limits.ts";
 import { parsePublishBody } from "./publish-body.ts";
 import type { BrokerStatus } from "./status.ts";
+import { unreadBodyHeaders } from "./unread-body.ts";
 
 /** Bound on `?channel=` parameters read at all (before the per-stream limit is checked). */
 const MAX_CHANNEL_PARAMS = 256;
@@ -25,7 +27,11 @@ export interface RouterDeps {
   cors: CorsOptions;
   prefix: string;
   maxBodyBytes: number;
+  /** Deepest JSON nesting of a publish body. */
+  maxJsonDepth: number;
   maxChannelsPerStream: number;
+  /** Refusals per limit, for `/metrics`. */
+  limits: LimitCounters;
   isDraining(): boolean;
   status(): BrokerStatus;
   metrics(): string;
@@ -42,6 +48,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
   const fail = (res: ServerResponse, err: unknown, headers: Record<string, string>): void => {
     deps.onRejected();
     if (err instanceof RequestError) {
+      const limit = LIMIT_OF_CODE[err.code];
+      if (limit !== undefined) deps.limits.hit(limit);
       sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
     } else {
       logger.error("request failed", { error: err instanceof Error ? err.message : String(err) });
@@ -96,20 +104,14 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     client: string | null,
     headers: Record<string, string>,
   ): Promise<void> => {
-    if (deps.isDraining()) {
-      req.resume();
+    if (deps.isDraining())
       throw new RequestError(503, "ERR_DRAINING", "node is shutting down; publish elsewhere");
-    }
-    if (channel !== ALL_CHANNELS && !isValidName(channel)) {
-      req.resume();
+    if (channel !== ALL_CHANNELS && !isValidName(channel))
       throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
-    }
-    if (client !== null && !isValidName(client)) {
-      req.resume();
+    if (client !== null && !isValidName(client))
       throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
-    }
     if (auth !== null) await auth.checkPublish(req, url, channel);
-    const fields = parsePublishBody(await readJsonBody(req, maxBody));
+    const fields = parsePublishBody(await readJsonBody(req, maxBody, deps.maxJsonDepth));
     const ev = hub.publish({ channel, client: client ?? undefined, ...fields });
     sendJson(
       res,
@@ -172,8 +174,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         await publish(req, res, url, channel ?? ALL_CHANNELS, client ?? null, headers);
       else throw new RequestError(405, "ERR_METHOD", "use GET to subscribe, POST to publish");
     } catch (err) {
-      if (req.method === "POST" && !req.readableEnded) req.resume();
-      fail(res, err, headers);
+      fail(res, err, { ...headers, ...unreadBodyHeaders(req) });
     }
   };
 
@@ -197,6 +198,13 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     return true;
   };
 }
+
+/** Refusals that count against a limit in `/metrics`. */
+const LIMIT_OF_CODE: Record<string, LimitName> = {
+  ERR_TOO_LARGE: "body_size",
+  ERR_JSON_DEPTH: "json_depth",
+  ERR_CHANNEL_LIMIT: "channels",
+};
 
 /** Sends a JSON body (or drops the connection if a stream already started on it). */
 export function sendJson(

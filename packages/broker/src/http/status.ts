@@ -3,6 +3,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
 import type { LinkStatus, Replicator } from "../replication/replicator.ts";
+import type { LimitCounters } from "./limits.ts";
 import { renderMetrics } from "./metrics.ts";
 
 /** The `/status` body: sse-cluster's fields plus ours. */
@@ -26,6 +27,8 @@ export interface StatusSources {
   membership: Membership;
   replicator: Replicator;
   inbound: InboundLinks;
+  /** Refusals per limit. */
+  limits: LimitCounters;
   /** Requests answered with an error so far. */
   rejected(): number;
 }
@@ -166,6 +169,12 @@ export function buildMetrics(s: StatusSources): string {
       help: "Requests answered with an error.",
       type: "counter",
       value: rejected,
+    },
+    {
+      name: "shoal_limit_rejections_total",
+      help: "Requests refused by a limit (body_size, json_depth, channels, connections_total, connections_per_address).",
+      type: "counter",
+      value: s.limits.entries().map(({ limit, count }) => ({ labels: { limit }, value: count })),
     },
     {
       name: "shoal_replication_lag_events",
