@@ -37,7 +37,9 @@ test("JSON nested hundreds of thousands of levels deep is a 400, and the node li
 });
 
 /** Streams a body of `declared` bytes (or chunked when null) until the server stops it; counts what got through. */
-function streamBody(declared: number | null): Promise<{ response: string; written: number; closed: boolean }> {
+function streamBody(
+  declared: number | null,
+): Promise<{ response: string; written: number; closed: boolean }> {
   const cap = 512 * 1024 * 1024;
   return new Promise((resolve) => {
     const out = { response: "", written: 0, closed: false };
