@@ -48,8 +48,8 @@ type ServerCommand =
   | { cmd: "stats" };
 
 async function serverRole(): Promise<void> {
-  const { createBroker } = await import("../packages/broker/src/broker.ts");
-  const { StaticCluster } = await import("../packages/broker/src/membership/static.ts");
+  const { createBroker } = await import("@shoal/broker");
+  const { StaticCluster } = await import("@shoal/broker");
   type Broker = ReturnType<typeof createBroker>;
   let broker: Broker | null = null;
   let index = 0;

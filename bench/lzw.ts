@@ -24,7 +24,7 @@ const rounds = 5;
 const modulePath = arg("module");
 const lzw: Lzw = modulePath
   ? await import(pathToFileURL(modulePath).href)
-  : await import("../packages/memberlist/src/wire/lzw.ts");
+  : await import("@shoal/memberlist/wire");
 
 /** Deterministic PRNG (mulberry32), so every run times the same bytes. */
 function prng(seed: number): () => number {

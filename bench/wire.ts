@@ -25,7 +25,7 @@ import {
   MessageType,
   type PushNodeState,
   streamFrameLength,
-} from "../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
 import { formatRate, formatRatio, opsPerSec, printTable } from "./lib/measure.ts";
 
 type Rates = Record<string, { encodePerSec: number; decodePerSec: number }>;

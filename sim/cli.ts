@@ -9,7 +9,7 @@
  * Every failure prints its seed and the command that replays it.
  */
 import { parseArgs } from "node:util";
-import type { MemberlistConfig } from "../packages/memberlist/src/index.ts";
+import type { MemberlistConfig } from "@shoal/memberlist";
 import { lanLink, wanLink } from "./src/link-profile.ts";
 import type { Preset } from "./src/memberlist-cluster.ts";
 import { parseSeed, SimFailure } from "./src/replay.ts";

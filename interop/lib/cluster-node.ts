@@ -6,6 +6,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { joinHostPort } from "@shoal/memberlist";
 import { buildInteropBinaries } from "./go-build.ts";
 
 /** Which implementation runs in the process. */
@@ -187,7 +188,7 @@ export class ClusterNode {
 
   /** `host:port`, as `join` takes it. */
   get addr(): string {
-    return this.#host.includes(":") ? `[${this.#host}]:${this.#port}` : `${this.#host}:${this.#port}`;
+    return joinHostPort(this.#host, this.#port);
   }
 
   /** Every event so far, oldest first. */

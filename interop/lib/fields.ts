@@ -2,8 +2,8 @@
  * Converts Shoal's wire values to and from the JSON field maps `shoal-interop` speaks (camelCase names,
  * bytes as hex, Go's nil bytes as null), and normalises both sides for a field-by-field comparison.
  */
-import type { Message, PushNodeState, PushPull } from "../../packages/memberlist/src/wire/index.ts";
-import { MessageType } from "../../packages/memberlist/src/wire/index.ts";
+import type { Message, PushNodeState, PushPull } from "@shoal/memberlist/wire";
+import { MessageType } from "@shoal/memberlist/wire";
 import type { JsonFields } from "./vector-types.ts";
 
 /** Lowercase hex of some bytes. */

@@ -1,5 +1,5 @@
 /** fast-check arbitraries for wire values within what Go memberlist can represent. */
-import fc from "fast-check";
+
 import {
   encodeCompound,
   encodeMessage,
@@ -10,7 +10,8 @@ import {
   type NodeState,
   type PushNodeState,
   type PushPull,
-} from "../../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
+import fc from "fast-check";
 
 const u16 = fc.integer({ min: 0, max: 0xffff });
 /** Go rewrites a push/pull port of 0 to its own bind port, so node states use 1..65535. */

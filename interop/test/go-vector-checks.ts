@@ -4,7 +4,7 @@
  * with the nonce Go drew, read back from Go's output).
  */
 import assert from "node:assert/strict";
-import { ShoalError } from "../../packages/memberlist/src/errors.ts";
+import { ShoalError } from "@shoal/memberlist";
 import {
   compressMessage,
   decodeCompound,
@@ -29,7 +29,7 @@ import {
   lzwDecompress,
   nonceSize,
   streamFrameLength,
-} from "../../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
 import {
   fromHex,
   messageFromJson,

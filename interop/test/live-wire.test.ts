@@ -22,7 +22,7 @@ import {
   MessageType,
   NodeState,
   streamFrameLength,
-} from "../../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
 import { ClusterNode } from "../lib/cluster-node.ts";
 import { skipWithoutGo } from "./go-skip.ts";
 

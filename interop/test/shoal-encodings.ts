@@ -19,7 +19,7 @@ import {
   lzwCompress,
   MessageType,
   nonceSize,
-} from "../../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
 import {
   fromHex,
   messageFromJson,

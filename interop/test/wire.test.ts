@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import fc from "fast-check";
 import {
   decodeMessage,
   decodePacket,
@@ -23,7 +22,8 @@ import {
   flattenMessage,
   MessageType,
   streamFrameLength,
-} from "../../packages/memberlist/src/wire/index.ts";
+} from "@shoal/memberlist/wire";
+import fc from "fast-check";
 import { emptyAsNull, fromHex, messageToJson, normalize, pushPullToJson, toHex } from "../lib/fields.ts";
 import {
   buildInteropBinaries,

@@ -3,7 +3,7 @@
  * Usage: node --import tsx sim/bench/toy-throughput.ts [nodes=1000] [virtualSeconds=120] [seed=1]
  * Prints figures; never fails on time.
  */
-import type { Address } from "../../packages/memberlist/src/transport/transport.ts";
+import type { Address } from "@shoal/memberlist";
 import { Simulator } from "../src/simulator.ts";
 import { ToyApp, type ToyTotals } from "../src/toy-app.ts";
 

@@ -2,7 +2,7 @@
  * What a network link does to a packet: how long it takes (a distribution, so packets overtake
  * each other and reordering falls out of it), and how often it is lost or duplicated.
  */
-import { ConfigError } from "../../packages/memberlist/src/errors.ts";
+import { ConfigError } from "@shoal/memberlist";
 import type { Rng } from "./prng.ts";
 
 /** One-way latency in milliseconds, as a distribution. */

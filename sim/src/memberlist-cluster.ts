@@ -9,7 +9,7 @@ import {
   Memberlist,
   type MemberlistConfig,
   silentLogger,
-} from "../../packages/memberlist/src/index.ts";
+} from "@shoal/memberlist";
 import type { LinkProfile } from "./link-profile.ts";
 import type { SimNode } from "./node.ts";
 import { Rng, StreamPurpose } from "./prng.ts";

@@ -2,11 +2,8 @@
  * The analytical yardsticks the simulated numbers are shown against.
  */
 
-import type { MemberlistConfig } from "../../packages/memberlist/src/index.ts";
-import {
-  suspicionConfirmationsWanted,
-  suspicionTimeout,
-} from "../../packages/memberlist/src/swim/formulas.ts";
+import type { MemberlistConfig } from "@shoal/memberlist";
+import { suspicionConfirmationsWanted, suspicionTimeout } from "@shoal/memberlist/internal";
 
 /**
  * The epidemic model of Serf's convergence simulator, as we understand it: every gossip interval,

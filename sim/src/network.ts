@@ -3,7 +3,7 @@
  * and bandwidth queues. It turns "node A sends n bytes to node B" into an arrival time (or a loss),
  * drawing every random number from the sender's network sub-stream.
  */
-import type { Address } from "../../packages/memberlist/src/transport/transport.ts";
+import type { Address } from "@shoal/memberlist";
 import { EventKind } from "./event-kinds.ts";
 import { type LinkProfile, sampleLatency, validateLinkProfile } from "./link-profile.ts";
 import type { SimNode } from "./node.ts";

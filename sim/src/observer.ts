@@ -2,7 +2,7 @@
  * Records, for every node, when it first heard each kind of news about one watched member: the
  * raw material of dissemination and detection figures. Times are virtual ms; NaN means never.
  */
-import type { Memberlist } from "../../packages/memberlist/src/index.ts";
+import type { Memberlist } from "@shoal/memberlist";
 import type { SimNode } from "./node.ts";
 
 export type NewsKind = "join" | "update" | "suspect" | "dead" | "left";

@@ -3,7 +3,7 @@
  * numbers) and its `Transport`. When the process dies, its timers never fire and its transport
  * sends nothing more; a restart makes a new SimProcess with a fresh random sub-stream.
  */
-import type { Runtime, Timer } from "../../packages/memberlist/src/swim/runtime.ts";
+import type { Runtime, Timer } from "@shoal/memberlist";
 import { EventKind } from "./event-kinds.ts";
 import type { Network } from "./network.ts";
 import type { SimNode } from "./node.ts";

@@ -5,9 +5,9 @@
  * virtual times. The same seed gives the same run, event for event; {@link Simulator.traceHash}
  * proves it.
  */
-import { ConfigError } from "../../packages/memberlist/src/errors.ts";
-import type { Runtime } from "../../packages/memberlist/src/swim/runtime.ts";
-import type { Address, Transport } from "../../packages/memberlist/src/transport/transport.ts";
+
+import type { Address, Runtime, Transport } from "@shoal/memberlist";
+import { ConfigError } from "@shoal/memberlist";
 import { EventKind } from "./event-kinds.ts";
 import { type LinkProfile, lanLink, validateLinkProfile } from "./link-profile.ts";
 import { Network } from "./network.ts";

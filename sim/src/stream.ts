@@ -5,8 +5,9 @@
  * engine's own deadline gives up on it. Every event that touches an end runs on the owning node's
  * event loop, so a stalled node sees its reads complete only when the stall ends.
  */
-import { NetworkError } from "../../packages/memberlist/src/errors.ts";
-import type { Address, Stream } from "../../packages/memberlist/src/transport/transport.ts";
+
+import type { Address, Stream } from "@shoal/memberlist";
+import { NetworkError } from "@shoal/memberlist";
 import { EventKind } from "./event-kinds.ts";
 import { LOST, type Network, TCP_OVERHEAD } from "./network.ts";
 import type { SimProcess } from "./process.ts";

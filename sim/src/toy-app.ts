@@ -3,13 +3,7 @@
  * sends a small datagram to `fanout` random peers every `intervalMs`, and optionally opens a stream
  * to one random peer every `streamIntervalMs` for an echo exchange.
  */
-import type { Runtime, Timer } from "../../packages/memberlist/src/swim/runtime.ts";
-import type {
-  Address,
-  Packet,
-  Stream,
-  Transport,
-} from "../../packages/memberlist/src/transport/transport.ts";
+import type { Address, Packet, Runtime, Stream, Timer, Transport } from "@shoal/memberlist";
 import type { SimApp, StartContext } from "./simulator.ts";
 
 export interface ToyOptions {

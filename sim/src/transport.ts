@@ -1,13 +1,9 @@
 /**
  * The engine's `Transport` on the simulated network. One per process; it dies with the process.
  */
-import { NetworkError } from "../../packages/memberlist/src/errors.ts";
-import type {
-  Address,
-  Packet,
-  Stream,
-  Transport,
-} from "../../packages/memberlist/src/transport/transport.ts";
+
+import type { Address, Packet, Stream, Transport } from "@shoal/memberlist";
+import { NetworkError } from "@shoal/memberlist";
 import { type Network, UDP_OVERHEAD } from "./network.ts";
 import type { SimProcess } from "./process.ts";
 import { dial } from "./stream.ts";

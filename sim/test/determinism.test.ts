@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Address } from "../../packages/memberlist/src/transport/transport.ts";
+import type { Address } from "@shoal/memberlist";
 import { testReplayCommand, testSeed } from "../src/replay.ts";
 import { Simulator } from "../src/simulator.ts";
 import { ToyApp, type ToyTotals } from "../src/toy-app.ts";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, Memberlist } from "../../packages/memberlist/src/index.ts";
+import { ConfigError, Memberlist } from "@shoal/memberlist";
 import { MemberlistCluster } from "../src/memberlist-cluster.ts";
 import { suspicionBounds } from "../src/models.ts";
 import { testReplayCommand, testSeed } from "../src/replay.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Memberlist } from "../../packages/memberlist/src/index.ts";
+import type { Memberlist } from "@shoal/memberlist";
 import { MemberlistCluster } from "../src/memberlist-cluster.ts";
 import { testReplayCommand, testSeed } from "../src/replay.ts";
 

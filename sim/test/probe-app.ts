@@ -1,6 +1,5 @@
 /** A scriptable application for the simulator's own tests: records what reaches it. */
-import type { Runtime } from "../../packages/memberlist/src/swim/runtime.ts";
-import type { Address, Stream, Transport } from "../../packages/memberlist/src/transport/transport.ts";
+import type { Address, Runtime, Stream, Transport } from "@shoal/memberlist";
 import type { SimNode } from "../src/node.ts";
 import type { SimApp, StartContext } from "../src/simulator.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Stream } from "../../packages/memberlist/src/transport/transport.ts";
+import type { Stream } from "@shoal/memberlist";
 import type { LinkProfile } from "../src/link-profile.ts";
 import { Simulator } from "../src/simulator.ts";
 import { addrOf, ProbeApp, str, text } from "./probe-app.ts";

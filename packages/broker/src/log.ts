@@ -2,17 +2,14 @@
  * Structured logs: one JSON object per line on stderr (or a given sink). No per-event lines:
  * the hot path never logs.
  */
+import type { Logger } from "@shoal/memberlist";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+/** Shoal's one Logger type (memberlist's), so the broker's logger also serves its memberlist. */
+export type { Logger };
 
 /** True when `value` names a log level. */
 export function isLogLevel(value: string): value is LogLevel {
@@ -39,4 +36,4 @@ export function createLogger(
 }
 
 /** A logger that drops everything. */
-export const silentLogger: Logger = createLogger("silent");
+export { silentLogger } from "@shoal/memberlist";

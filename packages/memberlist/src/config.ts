@@ -2,14 +2,13 @@
  * Configuration, with Go memberlist's presets and their exact numbers. Durations are milliseconds.
  */
 import { hostname } from "node:os";
-import type { Runtime } from "./swim/runtime.ts";
-import type { Transport } from "./transport/transport.ts";
+import type { Runtime, Transport } from "./driver.ts";
+import type { Logger } from "./logger.ts";
 import type {
   AliveDelegate,
   ConflictDelegate,
   Delegate,
   EventDelegate,
-  Logger,
   MergeDelegate,
   PingDelegate,
 } from "./types.ts";

@@ -11,6 +11,7 @@ export {
   ProtocolVersionMax,
   ProtocolVersionMin,
 } from "./config.ts";
+export type { Address, Packet, Runtime, Stream, Timer, Transport } from "./driver.ts";
 export {
   ConfigError,
   DecodeError,
@@ -22,9 +23,10 @@ export {
   ShutdownError,
   TimeoutError,
 } from "./errors.ts";
-export { silentLogger, stderrLogger } from "./logger.ts";
-export { discardMetrics, type MetricLabel, type MetricsSink } from "./metrics.ts";
+export { type HostPort, joinHostPort, parseHostPort, splitHostPort } from "./host-port.ts";
+export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
 export { Memberlist, type MemberlistEvents, type SuspectEvent } from "./memberlist.ts";
+export { discardMetrics, type MetricLabel, type MetricsSink } from "./metrics.ts";
 export { NodeRuntime } from "./node-runtime.ts";
 export {
   type Broadcast,
@@ -32,15 +34,12 @@ export {
   TransmitLimitedQueue,
   type UniqueBroadcast,
 } from "./swim/broadcast-queue.ts";
-export type { Runtime, Timer } from "./swim/runtime.ts";
 export { NetTransport } from "./transport/net-transport.ts";
-export type { Address, Packet, Stream, Transport } from "./transport/transport.ts";
 export type {
   AliveDelegate,
   ConflictDelegate,
   Delegate,
   EventDelegate,
-  Logger,
   MergeDelegate,
   Node,
   NodeAddress,

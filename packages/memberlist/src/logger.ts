@@ -1,7 +1,16 @@
 /**
- * Loggers: memberlist logs to stderr by default (warnings and errors only, as one JSON line each).
+ * The one Logger type of Shoal (the engine, the transports and the broker all write through it), and
+ * the two stock loggers. Memberlist logs to stderr by default (warnings and errors only, as one JSON
+ * line each). `console` satisfies the type.
  */
-import type { Logger } from "./types.ts";
+
+/** Where diagnostics go. `fields` are structured context (node names, addresses, counts). */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 
 const levels = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof levels;
@@ -23,5 +32,5 @@ export function stderrLogger(node: string, level: LogLevel = "warn"): Logger {
   };
 }
 
-/** A logger that drops everything. */
+/** A logger that drops everything: the default of the transports, and for tests. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

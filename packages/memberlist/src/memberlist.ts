@@ -6,21 +6,21 @@
 import { EventEmitter } from "node:events";
 import type { MemberlistConfig } from "./config.ts";
 import { buildKeyring, resolveConfig } from "./config-validate.ts";
+import type { Address, Runtime, Transport } from "./driver.ts";
 import { ConfigError, NetworkError, NoPingResponseError, ShutdownError, TimeoutError } from "./errors.ts";
-import { stderrLogger } from "./logger.ts";
+import { joinHostPort, parseHostPort } from "./host-port.ts";
+import { type Logger, stderrLogger } from "./logger.ts";
 import { NodeRuntime } from "./node-runtime.ts";
 import { Engine, type EngineHooks } from "./swim/engine.ts";
 import { pushPullScale } from "./swim/formulas.ts";
 import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
-import { copyRecord, joinHostPort, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
+import { copyRecord, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
-import type { Runtime } from "./swim/runtime.ts";
 import { deadNode, setAlive } from "./swim/state.ts";
 import { handleStream, pushPullNode, sendUserStream } from "./swim/streams.ts";
 import { NetTransport } from "./transport/net-transport.ts";
-import type { Address, Transport } from "./transport/transport.ts";
-import type { Logger, Node, NodeAddress } from "./types.ts";
+import type { Node, NodeAddress } from "./types.ts";
 import { encodeMessage, ipToBytes, type Keyring } from "./wire/index.ts";
 import { MessageType } from "./wire/messages.ts";
 
@@ -432,29 +432,10 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
       if (slash === 0) throw new ConfigError(`empty node name in address '${raw}'`);
       s = s.slice(slash + 1);
     }
-    const { host, port } = splitHostPort(s, this.engine.config.bindPort);
+    const { host, port } = parseHostPort(s, this.engine.config.bindPort);
     const ips = await this.engine.transport.resolve(host);
     return ips.map((ip) => ({ host: ip, port }));
   }
-}
-
-function splitHostPort(s: string, defaultPort: number): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracketed)
-    return { host: bracketed[1]!, port: bracketed[2] ? parsePort(bracketed[2], s) : defaultPort };
-  const colons = s.split(":").length - 1;
-  if (colons === 1) {
-    const [host, port] = s.split(":");
-    return { host: host!, port: parsePort(port!, s) };
-  }
-  // No port, or a bare IPv6 literal.
-  return { host: s, port: defaultPort };
-}
-
-function parsePort(p: string, whole: string): number {
-  const n = Number(p);
-  if (!/^\d+$/.test(p) || n > 65_535) throw new ConfigError(`invalid port in address '${whole}'`);
-  return n;
 }
 
 function userPacket(msg: Uint8Array): Uint8Array {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { Runtime, Timer } from "./swim/runtime.ts";
+import type { Runtime, Timer } from "./driver.ts";
 
 export class NodeRuntime implements Runtime {
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -81,11 +81,3 @@ export interface PingDelegate {
 export interface AliveDelegate {
   notifyAlive(peer: Node): void;
 }
-
-/** Where the engine writes its diagnostics. */
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}

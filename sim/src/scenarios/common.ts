@@ -3,7 +3,7 @@
  * observer on every node, on a network whose loss is switched on once the cluster has formed. The
  * cluster is grown by joins, or started formed.
  */
-import type { Memberlist, MemberlistConfig } from "../../../packages/memberlist/src/index.ts";
+import type { Memberlist, MemberlistConfig } from "@shoal/memberlist";
 import { type LinkProfile, lanLink } from "../link-profile.ts";
 import { MemberlistCluster, type Preset } from "../memberlist-cluster.ts";
 import type { SimNode } from "../node.ts";

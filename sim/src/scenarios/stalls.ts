@@ -6,7 +6,7 @@
  * (Go defaults), off (awarenessMaxMultiplier 1, suspicionMaxTimeoutMult 1, as in the Lifeguard
  * paper's baseline), and on plus the engine's `lagAwareness` option.
  */
-import type { MemberlistConfig } from "../../../packages/memberlist/src/index.ts";
+import type { MemberlistConfig } from "@shoal/memberlist";
 import { formCluster, runningIds, type ScenarioOptions } from "./common.ts";
 
 export type StallVariant = "lifeguard" | "no-lifeguard" | "lifeguard+lag";

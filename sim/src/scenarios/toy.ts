@@ -1,7 +1,7 @@
 /**
  * The toy workload as a scenario: the simulator's raw speed without the protocol engine.
  */
-import type { Address } from "../../../packages/memberlist/src/transport/transport.ts";
+import type { Address } from "@shoal/memberlist";
 import { lanLink } from "../link-profile.ts";
 import { Simulator } from "../simulator.ts";
 import { ToyApp, type ToyTotals } from "../toy-app.ts";

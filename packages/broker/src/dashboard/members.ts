@@ -3,7 +3,7 @@
  * (every state, incarnations, metadata); over any other {@link Membership} it falls back to the
  * broker's own status, which has less detail.
  */
-import type { Memberlist, Node } from "@shoal/memberlist";
+import { joinHostPort, type Memberlist, type Node } from "@shoal/memberlist";
 import { decodeMeta, MemberlistMembership } from "../membership/memberlist-adapter.ts";
 import type { Membership } from "../membership/membership.ts";
 
@@ -62,18 +62,14 @@ export function metaText(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex").slice(0, MAX_META_CHARS);
 }
 
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 function viewOf(n: Node): MemberView {
   const meta = decodeMeta(n.meta);
   return {
     name: n.name,
     state: n.state,
     incarnation: n.incarnation,
-    gossipAddr: hostPort(n.addr, n.port),
-    httpAddr: meta === null ? null : hostPort(meta.httpHost ?? n.addr, meta.httpPort),
+    gossipAddr: joinHostPort(n.addr, n.port),
+    httpAddr: meta === null ? null : joinHostPort(meta.httpHost ?? n.addr, meta.httpPort),
     meta: metaText(n.meta),
   };
 }

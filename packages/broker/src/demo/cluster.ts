@@ -3,6 +3,7 @@
  * runs. Nodes are ordinary {@link ShoalNode}s over real gossip and HTTP on loopback; one can be
  * killed without a goodbye (peers must detect the failure) and started again.
  */
+import { joinHostPort } from "@shoal/memberlist";
 import { parseStartArgs } from "../cli/parse.ts";
 import { BrokerConfigError } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log.ts";
@@ -87,8 +88,7 @@ export class DemoCluster {
   /** `http://host:port` of member `index`. */
   url(index: number): string {
     const m = this.member(index);
-    const host = this.options.host.includes(":") ? `[${this.options.host}]` : this.options.host;
-    return `http://${host}:${m.httpPort}`;
+    return `http://${joinHostPort(this.options.host, m.httpPort)}`;
   }
 
   /**
@@ -179,7 +179,7 @@ export class DemoCluster {
       }
       const seeds = this.members
         .filter((x) => x !== m && x.node !== null)
-        .map((x) => `${o.host.includes(":") ? `[${o.host}]` : o.host}:${x.gossipPort}`);
+        .map((x) => joinHostPort(o.host, x.gossipPort));
       const args = [
         "--node.name",
         m.name,

@@ -4,6 +4,7 @@
  */
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { joinHostPort } from "@shoal/memberlist";
 import { BrokerConfigError } from "../errors.ts";
 import { isLogLevel } from "../log.ts";
 import { DemoCluster, type DemoOptions, type DemoProgress } from "./cluster.ts";
@@ -150,8 +151,7 @@ export async function runDemo(
   const running = cluster;
   const names = running.members.map((m) => m.name);
   const urls = running.members.map((_, i) => running.url(i));
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const gossip = running.members.map((m) => `${host}:${m.gossipPort}`);
+  const gossip = running.members.map((m) => joinHostPort(options.host, m.gossipPort));
   io.out.write(readyText(names, urls, gossip, formed));
   const typed = process.stdin.isTTY === true && io.out === process.stdout;
   if (typed) io.out.write("Type `kill 2` or `start 2` (then Enter) to fail or revive a node.\n");

@@ -1,4 +1,5 @@
 /** The `/status` body (sse-cluster's fields plus Shoal's) and the `/metrics` text. */
+import { splitHostPort } from "@shoal/memberlist";
 import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
@@ -42,8 +43,7 @@ export function buildStatus(s: StatusSources): BrokerStatus {
   const m = membership.status();
   const members: Record<string, number> = {};
   for (const node of m.members) {
-    const port = Number(node.gossipAddr.slice(node.gossipAddr.lastIndexOf(":") + 1));
-    members[node.gossipAddr] = Number.isFinite(port) ? port : 0;
+    members[node.gossipAddr] = splitHostPort(node.gossipAddr)?.port ?? 0;
   }
   return {
     node: membership.localName,

@@ -10,6 +10,7 @@
 import {
   defaultLANConfig,
   defaultLocalConfig,
+  joinHostPort,
   Memberlist,
   type MemberlistConfig,
   type Node,
@@ -133,7 +134,7 @@ export class MemberlistMembership implements Membership {
   status(): MembershipStatus {
     const members = this.ml.members().map((n) => ({
       name: n.name,
-      gossipAddr: hostPort(n.addr, n.port),
+      gossipAddr: joinHostPort(n.addr, n.port),
       httpAddr: toPeer(n)?.httpAddr ?? null,
       state: n.state,
     }));
@@ -176,9 +177,5 @@ export class MemberlistMembership implements Membership {
 function toPeer(n: Node): Peer | null {
   const meta = decodeMeta(n.meta);
   if (meta === null) return null;
-  return { name: n.name, httpAddr: hostPort(meta.httpHost ?? n.addr, meta.httpPort) };
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return { name: n.name, httpAddr: joinHostPort(meta.httpHost ?? n.addr, meta.httpPort) };
 }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { splitHostPort } from "@shoal/memberlist";
 import type { Hub } from "../core/hub.ts";
 import { ReplicationError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -46,9 +47,7 @@ export class InboundLinks {
     const remote = (remoteAddress ?? "").replace(/^::ffff:/, "");
     for (const m of this.membership.status().members) {
       if (m.name !== name) continue;
-      const hosts = [m.gossipAddr, m.httpAddr ?? ""].map((a) =>
-        a.slice(0, a.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1"),
-      );
+      const hosts = [m.gossipAddr, m.httpAddr ?? ""].map((a) => splitHostPort(a)?.host);
       return hosts.includes(remote);
     }
     return false;

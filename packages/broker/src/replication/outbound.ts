@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import type { Socket } from "node:net";
+import { splitHostPort } from "@shoal/memberlist";
 import type { Hub } from "../core/hub.ts";
 import { ReplicationError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -87,11 +88,15 @@ export class OutboundLink {
 
   private connect(): void {
     if (this.closed) return;
-    const [host, portText] = splitHostPort(this.peer.httpAddr);
+    const target = splitHostPort(this.peer.httpAddr);
+    if (target === null) {
+      this.retryLater(new ReplicationError(`not a host:port address: '${this.peer.httpAddr}'`));
+      return;
+    }
     const clientNonce = randomBytes(16);
     const req = request({
-      host,
-      port: Number(portText),
+      host: target.host,
+      port: target.port,
       path: REPLICATION_PATH,
       method: "GET",
       timeout: this.settings.connectTimeoutMs,
@@ -203,11 +208,4 @@ export class OutboundLink {
     }, delay);
     this.retryTimer.unref();
   }
-}
-
-/** Splits `host:port`, `[v6]:port`. */
-export function splitHostPort(addr: string): [string, string] {
-  const colon = addr.lastIndexOf(":");
-  const host = addr.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return [host, addr.slice(colon + 1)];
 }

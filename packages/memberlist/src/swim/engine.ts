@@ -5,18 +5,17 @@
  * The engine does no I/O of its own: time and randomness come from the Runtime, bytes go through the
  * Transport.
  */
-import { BlockList, isIPv4 } from "node:net";
 import type { MemberlistConfig } from "../config.ts";
 import { ProtocolVersionMax, ProtocolVersionMin } from "../config.ts";
+import type { Runtime, Timer, Transport } from "../driver.ts";
 import { ConfigError } from "../errors.ts";
-import type { Transport } from "../transport/transport.ts";
-import type { Logger, Node } from "../types.ts";
-import { bytesToIp, type Keyring } from "../wire/index.ts";
+import type { Logger } from "../logger.ts";
+import type { Node } from "../types.ts";
+import { type Cidr, cidrContains, ipToBytes, type Keyring, parseCidr } from "../wire/index.ts";
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
 import { MemberTable, type SharedMembers } from "./member-table.ts";
 import type { NodeRecord } from "./node-record.ts";
-import type { Runtime, Timer } from "./runtime.ts";
 import type { Suspicion } from "./suspicion.ts";
 
 /** What the engine tells its owner (the public Memberlist) about. */
@@ -80,7 +79,7 @@ export class Engine {
   private readonly stallThreshold: number;
 
   /** Allowed member addresses, or null when every address is allowed. */
-  private readonly allowed: BlockList | null;
+  private readonly allowed: readonly Cidr[] | null;
 
   constructor(
     readonly config: MemberlistConfig,
@@ -132,18 +131,21 @@ export class Engine {
 
   /** Whether a member address (raw bytes) may join, per cidrsAllowed. */
   ipAllowed(addr: Uint8Array): boolean {
-    if (!this.allowed) return true;
-    try {
-      return this.ipAllowedHost(bytesToIp(addr));
-    } catch {
-      return false;
-    }
+    const allowed = this.allowed;
+    if (!allowed) return true;
+    return allowed.some((cidr) => cidrContains(cidr, addr));
   }
 
   /** Whether an IP string is inside cidrsAllowed (always true when the list is empty). */
   ipAllowedHost(host: string): boolean {
     if (!this.allowed) return true;
-    return this.allowed.check(host, isIPv4(host) ? "ipv4" : "ipv6");
+    let addr: Uint8Array;
+    try {
+      addr = ipToBytes(host);
+    } catch {
+      return false;
+    }
+    return this.ipAllowed(addr);
   }
 
   /** [PMin, PMax, PCur, DMin, DMax, DCur] of this node; never mutated, so records may share it. */
@@ -285,22 +287,12 @@ export class Engine {
   }
 }
 
-/** Parses CIDRs ("10.0.0.0/8", "fd00::/8") into a BlockList used as an allow list. */
-export function buildAllowList(cidrs: readonly string[]): BlockList | null {
+/** Parses CIDRs ("10.0.0.0/8", "fd00::/8") into an allow list; null (allow all) when there are none. */
+export function buildAllowList(cidrs: readonly string[]): Cidr[] | null {
   if (cidrs.length === 0) return null;
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [ip, bits] = cidr.trim().split("/");
-    const family = ip && isIPv4(ip) ? "ipv4" : "ipv6";
-    const prefix = bits === undefined ? (family === "ipv4" ? 32 : 128) : Number(bits);
-    if (!ip || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === "ipv4" ? 32 : 128)) {
-      throw new ConfigError(`invalid CIDR in cidrsAllowed: '${cidr}'`);
-    }
-    try {
-      list.addSubnet(ip, prefix, family);
-    } catch (err) {
-      throw new ConfigError(`invalid CIDR in cidrsAllowed: '${cidr}'`, { cause: err });
-    }
-  }
-  return list;
+  return cidrs.map((text) => {
+    const cidr = parseCidr(text);
+    if (cidr === null) throw new ConfigError(`invalid CIDR in cidrsAllowed: '${text}'`);
+    return cidr;
+  });
 }

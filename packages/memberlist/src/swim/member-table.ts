@@ -7,9 +7,10 @@
  * keeps its own copies, additions and removals apart. A table built without a view owns every record
  * and writes in place, as memberlist does.
  */
+
+import type { Runtime } from "../driver.ts";
 import { copyRecord, type NodeRecord } from "./node-record.ts";
 import { shuffle } from "./random.ts";
-import type { Runtime } from "./runtime.ts";
 
 /** A read-only view of a cluster's members that many tables may share. Never mutated once shared. */
 export interface SharedMembers {

@@ -70,8 +70,3 @@ export function toPublicNode(n: NodeRecord): Node {
     dCur: n.vsn[5] ?? 0,
   };
 }
-
-/** "host:port", with brackets for IPv6. */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}

@@ -2,7 +2,7 @@
  * The packet (UDP) path: sending with piggybacked gossip, and dispatching what arrives
  * (memberlist-wire.md §2.1, §2.2, §4.6, §10.3).
  */
-import type { Address, Packet } from "../transport/transport.ts";
+import type { Address, Packet } from "../driver.ts";
 import {
   bytesToIp,
   decodeMessage,

@@ -1,7 +1,7 @@
 /**
  * Random choices of members, drawn from the runtime's generator so the simulator can replay them.
  */
-import type { Runtime } from "./runtime.ts";
+import type { Runtime } from "../driver.ts";
 
 /** Fisher-Yates shuffle in place. */
 export function shuffle<T>(runtime: Runtime, items: T[]): void {

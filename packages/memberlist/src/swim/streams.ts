@@ -2,9 +2,9 @@
  * The stream (TCP) path: one exchange per connection — push/pull state sync, the TCP fallback ping,
  * and reliable user messages (memberlist-wire.md §5.2, §6, §8).
  */
+
+import type { Address, Stream } from "../driver.ts";
 import { DecodeError, NetworkError, SecurityError } from "../errors.ts";
-import { StreamReader } from "../transport/stream-reader.ts";
-import type { Address, Stream } from "../transport/transport.ts";
 import {
   decodeMessage,
   decodePushPull,
@@ -21,6 +21,7 @@ import {
 } from "../wire/index.ts";
 import type { Ping, PushPull } from "../wire/messages.ts";
 import { MessageType } from "../wire/messages.ts";
+import { StreamReader } from "../wire/stream-reader.ts";
 import type { Engine } from "./engine.ts";
 import { localNodeStates, mergeRemoteState } from "./state.ts";
 

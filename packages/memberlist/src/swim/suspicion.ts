@@ -3,7 +3,7 @@
  * confirm the suspicion, so one sick accuser cannot kill a node quickly, while a real failure seen by
  * many is declared fast.
  */
-import type { Runtime, Timer } from "./runtime.ts";
+import type { Runtime, Timer } from "../driver.ts";
 
 export class Suspicion {
   private confirmations = 0;

@@ -4,8 +4,8 @@
 
 import { isIP } from "node:net";
 import type { NetworkInterfaceInfo } from "node:os";
+import type { Address } from "../driver.ts";
 import { ConfigError } from "../errors.ts";
-import type { Address } from "./transport.ts";
 
 /** The interface table as `os.networkInterfaces()` returns it; injectable for tests. */
 export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;

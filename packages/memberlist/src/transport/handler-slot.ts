@@ -3,7 +3,7 @@
  * handler is set wait in a small bounded queue (beyond it they are dropped), and a handler that throws
  * is logged instead of taking the socket's event loop callback (and the process) down with it.
  */
-import type { TransportLogger } from "./logger.ts";
+import type { Logger } from "../logger.ts";
 
 export class HandlerSlot<T> {
   private handler: ((item: T) => void) | undefined;
@@ -14,7 +14,7 @@ export class HandlerSlot<T> {
   constructor(
     private readonly what: string,
     private readonly limit: number,
-    private readonly logger: TransportLogger,
+    private readonly logger: Logger,
     private readonly onDrop: (item: T) => void,
   ) {}
 

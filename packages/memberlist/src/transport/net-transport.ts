@@ -8,8 +8,10 @@ import { lookup } from "node:dns/promises";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
+import type { Address, Packet, Stream, Timer, Transport } from "../driver.ts";
 import { ConfigError, NetworkError, TimeoutError } from "../errors.ts";
-import type { Timer } from "../swim/runtime.ts";
+import { joinHostPort } from "../host-port.ts";
+import { type Logger, silentLogger } from "../logger.ts";
 import {
   finalAdvertise,
   type InterfaceTable,
@@ -20,11 +22,9 @@ import {
   unmapIPv4,
 } from "./addresses.ts";
 import { HandlerSlot } from "./handler-slot.ts";
-import { silentLogger, type TransportLogger } from "./logger.ts";
 import { plainBytes } from "./plain-bytes.ts";
 import { SocketStream } from "./socket-stream.ts";
 import { realTimer } from "./timers.ts";
-import type { Address, Packet, Stream, Transport } from "./transport.ts";
 
 /** The OS receive buffer we ask for first (Go asks the same); halved until the OS accepts. */
 const UDP_RECV_BUFFER = 2 * 1024 * 1024;
@@ -44,7 +44,7 @@ export interface NetTransportOptions {
   /** Timer for dial timeouts; defaults to `setTimeout`. Same shape as `Runtime.setTimer`. */
   setTimer?: (ms: number, fn: () => void) => Timer;
   /** Operator messages; silent by default. */
-  logger?: TransportLogger;
+  logger?: Logger;
   /** Source of the interface table used by `finalAdvertiseAddr`; defaults to `os.networkInterfaces`. */
   networkInterfaces?: () => InterfaceTable;
 }
@@ -60,7 +60,7 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 function bindError(proto: string, host: string, port: number, err: unknown): ConfigError {
-  const where = `${proto} ${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const where = `${proto} ${joinHostPort(host, port)}`;
   switch (errnoCode(err)) {
     case "EADDRINUSE":
       return new ConfigError(`cannot bind ${where}: address already in use`, { cause: err });
@@ -137,7 +137,7 @@ export class NetTransport implements Transport {
   private readonly pendingDials = new Set<PendingDial>();
   private readonly now: () => number;
   private readonly setTimer: (ms: number, fn: () => void) => Timer;
-  private readonly logger: TransportLogger;
+  private readonly logger: Logger;
   private readonly interfaces: () => InterfaceTable;
   private readonly udpIsV6: boolean;
   private shutdownPromise: Promise<void> | undefined;

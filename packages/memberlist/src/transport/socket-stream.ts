@@ -4,9 +4,9 @@
  * wait, so a fast sender cannot make us buffer without bound. Every socket error is handled here.
  */
 import type { Socket } from "node:net";
+import type { Address, Stream } from "../driver.ts";
 import { NetworkError } from "../errors.ts";
 import { plainBytes } from "./plain-bytes.ts";
-import type { Address, Stream } from "./transport.ts";
 
 /** Unread bytes above which the socket is paused until the reader catches up. */
 export const READ_HIGH_WATER = 1024 * 1024;

@@ -2,7 +2,7 @@
  * The default timer of the transports when none is injected: `setTimeout`, clamped to its maximum
  * delay (Node turns anything larger, Infinity included, into 1 ms).
  */
-import type { Timer } from "../swim/runtime.ts";
+import type { Timer } from "../driver.ts";
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 

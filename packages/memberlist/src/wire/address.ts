@@ -103,3 +103,54 @@ export function bytesToIp(b: Uint8Array): string {
   if (bestStart < 0) return hex(groups);
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
+
+/**
+ * An IP network, kept in 16-byte form: an IPv4 network a.b.c.d/n is ::ffff:a.b.c.d/(96+n), so that
+ * IPv4 and IPv4-mapped IPv6 addresses match the same rules (as node:net's BlockList matches them).
+ */
+export interface Cidr {
+  readonly bytes: Uint8Array;
+  readonly bits: number;
+}
+
+const v4MappedPrefix = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff);
+
+/** 4-byte addresses as their IPv4-mapped 16 bytes; 16-byte addresses unchanged. */
+function as16(ip: Uint8Array): Uint8Array {
+  if (ip.length !== 4) return ip;
+  const out = new Uint8Array(16);
+  out.set(v4MappedPrefix);
+  out.set(ip, 12);
+  return out;
+}
+
+/**
+ * Parses "10.0.0.0/8", "fd00::/8" or a bare address (a network of one). Null for anything else: a
+ * bad address, a prefix length that is not an integer within the family's width, or brackets.
+ */
+export function parseCidr(text: string): Cidr | null {
+  const [ip, prefixText] = text.trim().split("/");
+  if (!ip || ip.startsWith("[")) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = ipToBytes(ip);
+  } catch {
+    return null;
+  }
+  const width = bytes.length * 8;
+  const prefix = prefixText === undefined ? width : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) return null;
+  return { bytes: as16(bytes), bits: prefix + 128 - width };
+}
+
+/** Whether address bytes (4 or 16) lie inside `cidr`. False for other lengths. */
+export function cidrContains(cidr: Cidr, ip: Uint8Array): boolean {
+  if (ip.length !== 4 && ip.length !== 16) return false;
+  const addr = as16(ip);
+  const whole = cidr.bits >>> 3;
+  for (let i = 0; i < whole; i++) if (addr[i] !== cidr.bytes[i]) return false;
+  const rest = cidr.bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (addr[whole]! & mask) === (cidr.bytes[whole]! & mask);
+}

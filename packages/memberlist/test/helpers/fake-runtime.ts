@@ -1,5 +1,5 @@
 /** A manual clock for unit tests: timers fire only when the test advances time. */
-import type { Runtime, Timer } from "../../src/swim/runtime.ts";
+import type { Runtime, Timer } from "../../src/driver.ts";
 
 export class FakeRuntime implements Runtime {
   private t = 0;

@@ -3,7 +3,12 @@ import { describe, it } from "node:test";
 import { HandlerSlot } from "../../src/transport/handler-slot.ts";
 
 function quietLogger(errors: string[] = [], warnings: string[] = []) {
-  return { debug() {}, warn: (m: string) => warnings.push(m), error: (m: string) => errors.push(m) };
+  return {
+    debug() {},
+    info() {},
+    warn: (m: string) => warnings.push(m),
+    error: (m: string) => errors.push(m),
+  };
 }
 
 describe("HandlerSlot", () => {

@@ -3,10 +3,10 @@ import { createSocket } from "node:dgram";
 import { type AddressInfo, connect, createServer } from "node:net";
 import type { NetworkInterfaceInfo } from "node:os";
 import { after, describe, it } from "node:test";
+import type { Packet, Stream } from "../../src/driver.ts";
 import { ConfigError, NetworkError, TimeoutError } from "../../src/errors.ts";
 import { NetTransport, type NetTransportOptions } from "../../src/transport/net-transport.ts";
 import { READ_HIGH_WATER, type SocketStream } from "../../src/transport/socket-stream.ts";
-import type { Packet, Stream } from "../../src/transport/transport.ts";
 import { hasIPv6Loopback, Inbox, patternBytes, readN, within } from "./helpers.ts";
 
 const opened: NetTransport[] = [];
@@ -131,7 +131,7 @@ describe("NetTransport: UDP", () => {
 
   it("keeps delivering after a packet handler throws", async () => {
     const errors: string[] = [];
-    const logger = { debug() {}, warn() {}, error: (m: string) => errors.push(m) };
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
     const a = await open();
     const b = await open({ logger });
     const bIn = new Inbox<Packet>();

@@ -1,8 +1,7 @@
 /**
  * Test doubles for StreamReader tests: a stream fed by hand and a timer fired by hand.
  */
-import type { Timer } from "../../src/swim/runtime.ts";
-import type { Address, Stream } from "../../src/transport/transport.ts";
+import type { Address, Stream, Timer } from "../../src/driver.ts";
 
 /** A stream whose incoming chunks and end are pushed by the test. */
 export class FakeStream implements Stream {

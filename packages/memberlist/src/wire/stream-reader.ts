@@ -3,9 +3,9 @@
  * least doubles, or jumps straight to a frame's known length), so a frame arriving in many small
  * chunks costs linear copying, not quadratic. Bytes past the end of a frame stay for the next read.
  */
+
+import type { Stream, Timer } from "../driver.ts";
 import { DecodeError, NetworkError, ShoalError, TimeoutError } from "../errors.ts";
-import type { Timer } from "../swim/runtime.ts";
-import type { Stream } from "./transport.ts";
 
 /** When a read must finish; `setTimer` has the shape of `Runtime.setTimer`. */
 export interface ReadDeadline {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { DecodeError, NetworkError, TimeoutError } from "../../src/errors.ts";
-import { StreamReader } from "../../src/transport/stream-reader.ts";
+import { StreamReader } from "../../src/wire/stream-reader.ts";
+import { patternBytes } from "../transport/helpers.ts";
 import { FakeStream, ManualTimers } from "./fake-stream.ts";
-import { patternBytes } from "./helpers.ts";
 
 /** A 4-byte big-endian length, then that many bytes: the frame is header + body. */
 function lengthPrefixed(buf: Uint8Array): number | undefined {

@@ -1,8 +1,32 @@
 /**
- * The transport moves bytes and nothing else: datagrams for packets, one byte stream per exchange.
- * Every protocol layer (label, encryption, CRC, compression) lives above it, in the engine, so the
- * same code runs on real sockets and on the simulator's network. Modelled on Go's `Transport`.
+ * The driver contract: everything the engine needs from the outside world, and nothing else. Time and
+ * randomness come through a {@link Runtime}; bytes go through a {@link Transport}. Production plugs in
+ * the real clock, `node:crypto` and sockets (NodeRuntime, NetTransport); the simulator plugs in a
+ * virtual clock, a seeded generator and its own network, which is what makes a run reproducible from
+ * its seed. This module is the neutral ground both sides import: `swim/` (which does no I/O) and
+ * `transport/` (which does nothing but I/O) each depend on it, never on each other.
  */
+
+/** A pending callback from {@link Runtime.setTimer}. */
+export interface Timer {
+  /** Stops the timer if it has not fired yet. Idempotent. */
+  cancel(): void;
+}
+
+/**
+ * The one door through which the engine reaches time and randomness. The engine never calls Date,
+ * setTimeout or Math.random itself.
+ */
+export interface Runtime {
+  /** Monotonic milliseconds (may be fractional). Only differences between values mean anything. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds (0 or less: as soon as possible, never synchronously). */
+  setTimer(ms: number, fn: () => void): Timer;
+  /** A uniformly distributed number in [0, 1). */
+  random(): number;
+  /** `n` random bytes (AES-GCM nonces). */
+  randomBytes(n: number): Uint8Array;
+}
 
 /** A network endpoint. `host` is always an IP literal ("10.0.0.1", "::1"), never a DNS name. */
 export interface Address {
@@ -28,6 +52,11 @@ export interface Stream {
   close(): void;
 }
 
+/**
+ * The transport moves bytes and nothing else: datagrams for packets, one byte stream per exchange.
+ * Every protocol layer (label, encryption, CRC, compression) lives above it, in the engine, so the
+ * same code runs on real sockets and on the simulator's network. Modelled on Go's `Transport`.
+ */
 export interface Transport {
   /** The port actually bound (the real one when 0 was asked for). */
   readonly bindPort: number;
