@@ -5,7 +5,7 @@
 import type { MemberlistConfig } from "./config.ts";
 import { defaultLANConfig, ProtocolVersionMax, ProtocolVersionMin } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { Keyring, LabelMaxSize } from "./wire/index.ts";
+import { Keyring, LabelMaxSize, maxDecompressedBytes } from "./wire/index.ts";
 
 const durations = [
   "tcpTimeout",
@@ -16,6 +16,7 @@ const durations = [
   "gossipToTheDeadTime",
   "deadNodeReclaimTime",
   "rejoinInterval",
+  "queueCheckInterval",
 ] as const;
 
 const counts = [
@@ -28,6 +29,7 @@ const counts = [
   "delegateProtocolVersion",
   "delegateProtocolMin",
   "delegateProtocolMax",
+  "junkWarningsPerMinute",
 ] as const;
 
 /** Merges `partial` onto the LAN defaults and validates the result. */
@@ -67,6 +69,21 @@ export function resolveConfig(partial: Partial<MemberlistConfig>): MemberlistCon
   }
   if (!Number.isInteger(c.udpBufferSize) || c.udpBufferSize < 128 || c.udpBufferSize > 65_507) {
     throw new ConfigError("udpBufferSize must be an integer between 128 and 65507");
+  }
+  if (
+    !Number.isInteger(c.maxDecompressedPacketBytes) ||
+    c.maxDecompressedPacketBytes < 1 ||
+    c.maxDecompressedPacketBytes > maxDecompressedBytes
+  ) {
+    throw new ConfigError(
+      `maxDecompressedPacketBytes must be an integer between 1 and ${maxDecompressedBytes}`,
+    );
+  }
+  if (!Number.isInteger(c.maxInboundStreams) || c.maxInboundStreams < 1) {
+    throw new ConfigError("maxInboundStreams must be an integer >= 1");
+  }
+  if (!Number.isInteger(c.maxInboundStreamBytes) || c.maxInboundStreamBytes < 1) {
+    throw new ConfigError("maxInboundStreamBytes must be an integer >= 1");
   }
   for (const k of ["bindPort", "advertisePort"] as const) {
     const v = c[k];

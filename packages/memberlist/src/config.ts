@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import type { Runtime, Transport } from "./driver.ts";
 import type { Logger } from "./logger.ts";
+import type { MetricLabel, MetricsSink } from "./metrics.ts";
 import type {
   AliveDelegate,
   ConflictDelegate,
@@ -102,6 +103,46 @@ export interface MemberlistConfig {
    * addresses given to join() and recently dead members, so that split clusters merge by themselves.
    */
   rejoinInterval: number;
+  /**
+   * Where metrics go, under Go memberlist's names (`memberlist.msg.alive`, `memberlist.probeNode`, …)
+   * plus a few of Shoal's own under `shoal.memberlist.*` (what was dropped or refused). Default: none.
+   */
+  metrics?: MetricsSink;
+  /** Labels added to every metric (Go's MetricLabels). */
+  metricLabels?: MetricLabel[];
+  /**
+   * How often queue depth and member counts are sampled into `metrics` (Go's QueueCheckInterval).
+   * Only runs when a metrics sink is configured.
+   */
+  queueCheckInterval: number;
+  /**
+   * Shoal's bound on what one received datagram may decompress to; past it the datagram is dropped
+   * (counted as `shoal.memberlist.packet.dropped{reason="decompression_limit"}`) and decompression
+   * stops right there. 64 KiB: a sender (Go or Shoal) fills a datagram up to its UDPBufferSize
+   * before compressing it, and no datagram holds more than 64 KiB, so nothing legitimate is larger.
+   * Go's bound is 40 MiB, which lets a 31 KB datagram cost 137 ms of CPU.
+   */
+  maxDecompressedPacketBytes: number;
+  /**
+   * Shoal's bound on inbound streams served at once (still arriving, or being answered); more are
+   * closed on arrival and counted as `shoal.memberlist.stream.refused{reason="too_many_streams"}`.
+   * 128, Go's limit on concurrent push/pulls (maxPushPullRequests): a member opens one stream per
+   * exchange, so only a join storm of more than 128 members at once comes near it.
+   */
+  maxInboundStreams: number;
+  /**
+   * Shoal's bound on the bytes that unfinished inbound stream messages may buffer together (before
+   * they are complete, nothing in them is authenticated). A stream that would go past it is closed
+   * (`shoal.memberlist.stream.refused{reason="buffer_limit"}`). 64 MiB: three push/pulls of the
+   * protocol's 20 MiB maximum at once; a cluster of 10,000 members sends about 1 MiB.
+   */
+  maxInboundStreamBytes: number;
+  /**
+   * Warnings about dropped input (junk datagrams, refused streams) written per minute at most; past
+   * it they are counted and the count is logged with the next one allowed. Every drop is still
+   * counted in `metrics`. 10: enough to see what is arriving without a flood writing a line per packet.
+   */
+  junkWarningsPerMinute: number;
 }
 
 /** Go's DefaultLANConfig: a LAN, where latencies are low and the network reliable. */
@@ -141,6 +182,11 @@ export function defaultLANConfig(): MemberlistConfig {
     cidrsAllowed: [],
     lagAwareness: false,
     rejoinInterval: 0,
+    queueCheckInterval: 30_000,
+    maxDecompressedPacketBytes: 64 * 1024,
+    maxInboundStreams: 128,
+    maxInboundStreamBytes: 64 * 1024 * 1024,
+    junkWarningsPerMinute: 10,
   };
 }
 

@@ -16,8 +16,22 @@ export class ShoalError extends Error {
 
 /** Bytes from the network could not be decoded: malformed, truncated, or past a limit. */
 export class DecodeError extends ShoalError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("ERR_DECODE", message, options);
+  constructor(message: string, options?: { cause?: unknown }, code = "ERR_DECODE") {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Input went past a size bound (decompressed bytes, bytes buffered for unfinished frames). It was
+ * refused as soon as the bound was reached, before it cost more; nothing was changed. A DecodeError
+ * with its own code, `ERR_LIMIT`.
+ */
+export class LimitError extends DecodeError {
+  /** The bound that was reached, in bytes. */
+  readonly limit: number;
+  constructor(message: string, limit: number, options?: { cause?: unknown }) {
+    super(message, options, "ERR_LIMIT");
+    this.limit = limit;
   }
 }
 

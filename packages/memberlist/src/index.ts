@@ -16,6 +16,7 @@ export {
   ConfigError,
   DecodeError,
   EncodeError,
+  LimitError,
   NetworkError,
   NoPingResponseError,
   SecurityError,

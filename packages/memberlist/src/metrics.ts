@@ -30,3 +30,15 @@ export const discardMetrics: MetricsSink = {
   setGauge() {},
   addSample() {},
 };
+
+/** `sink` with `labels` added to every call (Go's MetricLabels); `sink` itself when there are none. */
+export function withLabels(sink: MetricsSink, labels: readonly MetricLabel[] | undefined): MetricsSink {
+  if (labels === undefined || labels.length === 0) return sink;
+  const all = (extra: readonly MetricLabel[] | undefined) =>
+    extra === undefined || extra.length === 0 ? labels : [...labels, ...extra];
+  return {
+    incrCounter: (key, value, extra) => sink.incrCounter(key, value, all(extra)),
+    setGauge: (key, value, extra) => sink.setGauge(key, value, all(extra)),
+    addSample: (key, value, extra) => sink.addSample(key, value, all(extra)),
+  };
+}

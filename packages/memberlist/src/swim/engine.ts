@@ -10,10 +10,13 @@ import { ProtocolVersionMax, ProtocolVersionMin } from "../config.ts";
 import type { Runtime, Timer, Transport } from "../driver.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { discardMetrics, type MetricsSink, withLabels } from "../metrics.ts";
 import type { Node } from "../types.ts";
+import { ByteBudget } from "../wire/byte-budget.ts";
 import { type Cidr, cidrContains, ipToBytes, type Keyring, parseCidr } from "../wire/index.ts";
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
+import { JunkLog } from "./junk-log.ts";
 import { MemberTable, type SharedMembers } from "./member-table.ts";
 import type { NodeRecord } from "./node-record.ts";
 import type { Suspicion } from "./suspicion.ts";
@@ -68,6 +71,14 @@ export class Engine {
   probing = false;
   probeTickPending = false;
   pushPullInflight = 0;
+  /** Inbound streams being served (reading or answering), bounded by maxInboundStreams. */
+  inboundStreams = 0;
+  /** What unfinished inbound stream messages may buffer together (maxInboundStreamBytes). */
+  readonly inboundStreamBytes: ByteBudget;
+  /** Where metrics go (Go's names), with the configured labels. */
+  readonly metrics: MetricsSink;
+  /** Rate-limited warnings about dropped input. */
+  readonly junk: JunkLog;
   /** Set when a live member at another address claims our name; join() reports it. */
   nameConflict: string | null = null;
   /** Addresses given to join(), kept for the optional re-join loop. */
@@ -94,6 +105,9 @@ export class Engine {
     this.broadcasts = new TransmitLimitedQueue(() => this.numNodes, config.retransmitMult);
     this.allowed = buildAllowList(config.cidrsAllowed);
     this.stallThreshold = Math.max(1, config.probeTimeout / 2);
+    this.inboundStreamBytes = new ByteBudget(config.maxInboundStreamBytes);
+    this.metrics = withLabels(config.metrics ?? discardMetrics, config.metricLabels);
+    this.junk = new JunkLog(log, () => runtime.now(), config.junkWarningsPerMinute);
   }
 
   /**

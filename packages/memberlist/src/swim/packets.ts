@@ -3,6 +3,7 @@
  * (memberlist-wire.md §2.1, §2.2, §4.6, §10.3).
  */
 import type { Address, Packet } from "../driver.ts";
+import { LimitError, SecurityError } from "../errors.ts";
 import {
   bytesToIp,
   decodeMessage,
@@ -51,6 +52,7 @@ export function sendPacket(e: Engine, to: Address, msg: Uint8Array, node?: NodeR
     e.log.error("failed to encode a packet", { err: String(err) });
     return;
   }
+  e.metrics.incrCounter(["memberlist", "udp", "sent"], buf.length);
   e.transport.writeTo(buf, to).catch((err: unknown) => {
     e.log.debug("failed to send a packet", { to: `${to.host}:${to.port}`, err: String(err) });
   });
@@ -86,9 +88,33 @@ export function getBroadcasts(e: Engine, overhead: number, limit: number): Uint8
   return toSend;
 }
 
-/** Entry point for every received datagram. Bad packets are logged and dropped, never thrown. */
+/** Why a datagram (or a message in it) was dropped: the `reason` label of the drop counter. */
+export type PacketDropReason =
+  | "decompression_limit"
+  | "security"
+  | "malformed"
+  | "unsupported_type"
+  | "cidr"
+  | "wrong_node";
+
+const droppedKey = ["shoal", "memberlist", "packet", "dropped"] as const;
+
+/** Counts a dropped datagram or message and warns about it (rate-limited: see JunkLog). */
+function dropPacket(e: Engine, reason: PacketDropReason, msg: string, fields: Record<string, unknown>): void {
+  e.metrics.incrCounter(droppedKey, 1, [{ name: "reason", value: reason }]);
+  e.junk.warn(msg, fields);
+}
+
+function decodeFailure(err: unknown): PacketDropReason {
+  if (err instanceof LimitError) return "decompression_limit";
+  if (err instanceof SecurityError) return "security";
+  return "malformed";
+}
+
+/** Entry point for every received datagram. Bad packets are counted and dropped, never thrown. */
 export function handlePacket(e: Engine, p: Packet): void {
   if (e.stopped) return;
+  e.metrics.incrCounter(["memberlist", "udp", "received"], p.buf.length);
   let msg: Uint8Array;
   let leaves: Uint8Array[];
   try {
@@ -98,9 +124,13 @@ export function handlePacket(e: Engine, p: Packet): void {
       keys: e.receiveKeys(),
       verifyIncoming: e.config.gossipVerifyIncoming,
     });
-    leaves = flattenMessage(msg);
+    // Bounded well below Go's 40 MiB: see maxDecompressedPacketBytes.
+    leaves = flattenMessage(msg, { maxDecompressedBytes: e.config.maxDecompressedPacketBytes });
   } catch (err) {
-    e.log.warn("dropped a packet", { from: `${p.from.host}:${p.from.port}`, err: String(err) });
+    dropPacket(e, decodeFailure(err), "dropped a packet", {
+      from: `${p.from.host}:${p.from.port}`,
+      err: String(err),
+    });
     return;
   }
   // Go bounds queued work per class; we handle inline but never more than that per packet.
@@ -113,7 +143,7 @@ function handleLeaf(e: Engine, leaf: Uint8Array, p: Packet): void {
   try {
     m = decodeMessage(leaf);
   } catch (err) {
-    e.log.warn("dropped a malformed message", {
+    dropPacket(e, "malformed", "dropped a malformed message", {
       from: `${p.from.host}:${p.from.port}`,
       type: leaf[0],
       err: String(err),
@@ -143,7 +173,9 @@ function handleLeaf(e: Engine, leaf: Uint8Array, p: Packet): void {
       break;
     case MessageType.Alive:
       if (!e.ipAllowedHost(p.from.host)) {
-        e.log.warn("dropped an alive message from an address not in cidrsAllowed", { from: p.from.host });
+        dropPacket(e, "cidr", "dropped an alive message from an address not in cidrsAllowed", {
+          from: p.from.host,
+        });
         return;
       }
       aliveNode(e, m.body, null, false);
@@ -155,7 +187,10 @@ function handleLeaf(e: Engine, leaf: Uint8Array, p: Packet): void {
       e.hooks.message(m.body);
       break;
     default:
-      e.log.warn("dropped a message of a type not supported on packets", { type: m.type });
+      dropPacket(e, "unsupported_type", "dropped a message of a type not supported on packets", {
+        from: `${p.from.host}:${p.from.port}`,
+        type: m.type,
+      });
   }
 }
 
@@ -178,7 +213,7 @@ function replyAddress(
 function handlePing(e: Engine, ping: Ping, p: Packet): void {
   // A ping for another name means a node restarted under a new name at this address: stay silent.
   if (ping.node !== "" && ping.node !== e.config.name) {
-    e.log.warn("got a ping for another node name", { node: ping.node, from: p.from.host });
+    dropPacket(e, "wrong_node", "got a ping for another node name", { node: ping.node, from: p.from.host });
     return;
   }
   const payload = e.config.ping?.ackPayload() ?? null;
@@ -194,7 +229,7 @@ function handleIndirectPing(e: Engine, ind: IndirectPingReq, p: Packet): void {
   try {
     targetHost = bytesToIp(ind.target);
   } catch {
-    e.log.warn("dropped an indirect ping with a bad target address", { from: p.from.host });
+    dropPacket(e, "malformed", "dropped an indirect ping with a bad target address", { from: p.from.host });
     return;
   }
   const requester = replyAddress(ind.sourceAddr, ind.sourcePort, p.from);

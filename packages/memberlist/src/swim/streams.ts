@@ -4,7 +4,7 @@
  */
 
 import type { Address, Stream } from "../driver.ts";
-import { DecodeError, NetworkError, SecurityError } from "../errors.ts";
+import { DecodeError, LimitError, NetworkError, SecurityError } from "../errors.ts";
 import {
   decodeMessage,
   decodePushPull,
@@ -53,11 +53,27 @@ async function writeMessage(e: Engine, stream: Stream, msg: Uint8Array, label: s
     label,
     ...(key ? { nonce: e.runtime.randomBytes(12) } : {}),
   });
+  e.metrics.incrCounter(["memberlist", "tcp", "sent"], framed.length);
   await stream.write(framed);
 }
 
+/**
+ * The frame length of a stream message, refusing at its first byte a plaintext message where
+ * encryption is required: a sender without the key cannot make us buffer anything but an encrypted
+ * envelope (which the inbound byte budget and the read deadline bound).
+ */
+function frameLengthFor(e: Engine) {
+  if (e.receiveKeys().length === 0 || !e.config.gossipVerifyIncoming) return streamFrameLength;
+  return (buf: Uint8Array): number | undefined => {
+    if (buf.length > 0 && buf[0] !== MessageType.Encrypt) {
+      throw new SecurityError("encryption is configured but remote state is not encrypted");
+    }
+    return streamFrameLength(buf);
+  };
+}
+
 async function readMessage(e: Engine, reader: StreamReader, label: string, dl: ReturnType<typeof deadline>) {
-  const frame = await reader.readFrame(streamFrameLength, maxFrameBytes, dl());
+  const frame = await reader.readFrame(frameLengthFor(e), maxFrameBytes, dl());
   return decodeStreamMessage(frame, {
     keys: e.receiveKeys(),
     label,
@@ -67,6 +83,7 @@ async function readMessage(e: Engine, reader: StreamReader, label: string, dl: R
 
 /** Decodes a push/pull body and applies Go's port fix-up (protocol 1 and port 0 mean "my bind port"). */
 function decodeRemoteState(e: Engine, plain: Uint8Array): PushPull {
+  e.metrics.addSample(["memberlist", "size", "remote"], plain.length);
   const remote = decodePushPull(plain.subarray(1));
   for (const n of remote.nodes) {
     if (e.config.protocolVersion < 2 || n.port === 0) n.port = e.transport.bindPort;
@@ -76,14 +93,38 @@ function decodeRemoteState(e: Engine, plain: Uint8Array): PushPull {
 
 function localState(e: Engine, join: boolean): Uint8Array {
   const userState = e.config.delegate?.localState?.(join) ?? null;
-  return encodePushPull({ join, nodes: localNodeStates(e), userState });
+  const state = encodePushPull({ join, nodes: localNodeStates(e), userState });
+  e.metrics.addSample(["memberlist", "size", "local"], state.length);
+  return state;
 }
 
-/** Serves one inbound stream. Never throws: failures are logged and the stream closed. */
+const refusedKey = ["shoal", "memberlist", "stream", "refused"] as const;
+
+/** Why an inbound stream was refused: the `reason` label of the refusal counter. */
+export type StreamRefusalReason = "too_many_streams" | "buffer_limit" | "push_pull_limit";
+
+function refuseStream(e: Engine, reason: StreamRefusalReason, msg: string, from: string): void {
+  e.metrics.incrCounter(refusedKey, 1, [{ name: "reason", value: reason }]);
+  e.junk.warn(msg, { from });
+}
+
+/**
+ * Serves one inbound stream. Never throws: failures are logged and the stream closed. At most
+ * maxInboundStreams are served at once, their unfinished messages share maxInboundStreamBytes, and
+ * the whole exchange has tcpTimeout to finish, so silent or slow senders hold bounded memory and
+ * sockets, and only for a while.
+ */
 export async function handleStream(e: Engine, stream: Stream): Promise<void> {
-  const reader = new StreamReader(stream);
-  const dl = deadline(e, e.config.tcpTimeout);
   const from = `${stream.remote.host}:${stream.remote.port}`;
+  e.metrics.incrCounter(["memberlist", "tcp", "accept"], 1);
+  if (e.inboundStreams >= e.config.maxInboundStreams) {
+    stream.close();
+    refuseStream(e, "too_many_streams", "refused an inbound stream: too many in progress", from);
+    return;
+  }
+  e.inboundStreams++;
+  const reader = new StreamReader(stream, e.inboundStreamBytes);
+  const dl = deadline(e, e.config.tcpTimeout);
   try {
     const header = await reader.readFrame(labelHeaderLength, 2 + 255, dl());
     let label = header.length > 0 ? parseStreamLabelHeader(header)!.label : "";
@@ -98,7 +139,10 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
     try {
       plain = await readMessage(e, reader, label, dl);
     } catch (err) {
-      if (err instanceof NetworkError) throw err;
+      if (err instanceof LimitError) {
+        refuseStream(e, "buffer_limit", "closed an inbound stream: unfinished messages hold too much", from);
+      }
+      if (err instanceof NetworkError || err instanceof LimitError) throw err;
       // Tell the dialer why, as Go does; the reply itself goes through compression and encryption.
       const reply = encodeMessage({ type: MessageType.Err, body: { error: errorText(err) } });
       await writeMessage(e, stream, reply, label).catch(() => {});
@@ -108,7 +152,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
     switch (plain[0]) {
       case MessageType.PushPull: {
         if (e.pushPullInflight + 1 >= maxPushPullRequests) {
-          e.log.warn("too many concurrent push/pull requests", { from });
+          refuseStream(e, "push_pull_limit", "too many concurrent push/pull requests", from);
           return;
         }
         e.pushPullInflight++;
@@ -125,7 +169,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
         const m = decodeMessage(plain);
         const ping = m.body as Ping;
         if (ping.node !== "" && ping.node !== e.config.name) {
-          e.log.warn("got a stream ping for another node name", { node: ping.node, from });
+          e.junk.warn("got a stream ping for another node name", { node: ping.node, from });
           return;
         }
         const ack = encodeMessage({ type: MessageType.AckResp, body: { seqNo: ping.seqNo, payload: null } });
@@ -138,11 +182,13 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
         break;
       }
       default:
-        e.log.warn("unsupported message type on a stream", { type: plain[0], from });
+        e.junk.warn("unsupported message type on a stream", { type: plain[0], from });
     }
   } catch (err) {
     e.log.debug("stream exchange failed", { from, err: errorText(err) });
   } finally {
+    e.inboundStreams--;
+    reader.release();
     stream.close();
   }
 }
@@ -166,8 +212,18 @@ async function dialLabelled(e: Engine, addr: Address, timeoutMs: number): Promis
 
 /** A full state exchange with the node at `addr`; throws on any failure. */
 export async function pushPullNode(e: Engine, addr: Address, join: boolean): Promise<void> {
+  const started = e.runtime.now();
+  try {
+    await exchangeState(e, addr, join);
+  } finally {
+    e.metrics.addSample(["memberlist", "pushPullNode"], e.runtime.now() - started);
+  }
+}
+
+async function exchangeState(e: Engine, addr: Address, join: boolean): Promise<void> {
   const dl = deadline(e, e.config.tcpTimeout);
   const stream = await dialLabelled(e, addr, e.config.tcpTimeout);
+  e.metrics.incrCounter(["memberlist", "tcp", "connect"], 1);
   try {
     const reader = new StreamReader(stream);
     await writeMessage(e, stream, localState(e, join), e.config.label);

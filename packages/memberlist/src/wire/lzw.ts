@@ -8,7 +8,7 @@
  * a heap context), integer arithmetic on typed arrays, nothing allocated per call beyond the result, and
  * no loop so long that it runs as on-stack-replacement code. bench/lzw.ts measures them.
  */
-import { DecodeError } from "../errors.ts";
+import { DecodeError, LimitError } from "../errors.ts";
 import { maxDecompressedBytes } from "./limits.ts";
 
 const clearCode = 256;
@@ -341,7 +341,7 @@ export function lzwDecompress(data: Uint8Array, limit = maxDecompressedBytes): U
  * from `p` of `n` input bytes); DecodeError past `limit`.
  */
 function grow(out: Uint8Array, o: number, need: number, limit: number, p: number, n: number): Uint8Array {
-  if (need > limit) throw new DecodeError(`decompressed data exceeds ${limit} bytes`);
+  if (need > limit) throw new LimitError(`decompressed data exceeds ${limit} bytes`, limit);
   // A little over the projection: when it holds, the result is a view of this buffer (see EOF above).
   const projected = Math.ceil(((o / Math.max(p, 1)) * n * 17) / 16);
   const size = Math.min(limit, Math.max(need, Math.ceil(out.length * 1.5), projected)) + copySlack;

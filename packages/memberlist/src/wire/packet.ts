@@ -3,7 +3,7 @@
  * sends or receives, and the recursive expansion of compound and compressed messages (§4.6).
  */
 import { randomFillSync } from "node:crypto";
-import { DecodeError, SecurityError } from "../errors.ts";
+import { DecodeError, LimitError, SecurityError } from "../errors.ts";
 import { decodeCompound } from "./compound.ts";
 import { compressMessage, decompressMessage } from "./compress.ts";
 import { addCrc, stripCrc } from "./crc.ts";
@@ -83,7 +83,10 @@ export function decodePacket(buf: Uint8Array, opts: PacketDecodeOptions): Uint8A
 export interface FlattenLimits {
   /** How many compound/compress layers may nest (default 4). */
   maxDepth?: number;
-  /** Total decompressed bytes across all layers (default 40 MiB). */
+  /**
+   * Total decompressed bytes across all layers (default 40 MiB, Go's bound). Past it the whole message
+   * is refused with a LimitError, at any depth: decompression stops at the bound, so it costs little.
+   */
   maxDecompressedBytes?: number;
   /** Most leaf messages returned; the rest are dropped (default 4096). */
   maxMessages?: number;
@@ -94,14 +97,22 @@ export interface FlattenLimits {
  * Only a malformed top-level message throws (DecodeError). Nested trouble — a bad part, a part too deep,
  * an empty part, or a nested CRC wrapper (Go only honours CRC at the top) — drops just that part, and
  * truncated compound parts are dropped as Go does. Leaves are views into `msg` or into decompressed data.
+ * A message that decompresses past the bound is refused whole (LimitError), wherever the bomb sits.
  */
 export function flattenMessage(msg: Uint8Array, limits: FlattenLimits = {}): Uint8Array[] {
   const maxDepth = limits.maxDepth ?? 4;
   const maxMessages = limits.maxMessages ?? 4096;
-  const budget = { bytes: limits.maxDecompressedBytes ?? maxDecompressedBytes };
+  const limit = limits.maxDecompressedBytes ?? maxDecompressedBytes;
+  const budget = { bytes: limit };
   const out: Uint8Array[] = [];
   if (msg.length === 0) throw new DecodeError("empty message");
-  expand(msg, 0, out, maxDepth, maxMessages, budget);
+  try {
+    expand(msg, 0, out, maxDepth, maxMessages, budget);
+  } catch (err) {
+    // Reported against the whole message's bound, not the part of it a nested layer had left.
+    if (err instanceof LimitError) throw new LimitError(`message decompresses past ${limit} bytes`, limit);
+    throw err;
+  }
   return out;
 }
 
@@ -138,6 +149,6 @@ function expand(
       expand(inner, depth + 1, out, maxDepth, maxMessages, budget);
     }
   } catch (err) {
-    if (top || !(err instanceof DecodeError)) throw err;
+    if (top || !(err instanceof DecodeError) || err instanceof LimitError) throw err;
   }
 }

@@ -1,11 +1,15 @@
 /**
- * Reads framed messages off a {@link Stream}. Chunks are merged into one growing buffer (capacity at
- * least doubles, or jumps straight to a frame's known length), so a frame arriving in many small
- * chunks costs linear copying, not quadratic. Bytes past the end of a frame stay for the next read.
+ * Reads framed messages off a {@link Stream}. Chunks are merged into one growing buffer whose capacity
+ * doubles, capped at the frame's known length, so a frame arriving in many small chunks costs linear
+ * copying, not quadratic. Memory follows the bytes actually received, never the length a sender
+ * announces: a peer that announces 20 MiB and sends 10 bytes costs about 10 bytes. With a
+ * {@link ByteBudget}, everything the reader holds is reserved from it, so many readers together stay
+ * under one bound. Bytes past the end of a frame stay for the next read.
  */
 
 import type { Stream, Timer } from "../driver.ts";
-import { DecodeError, NetworkError, ShoalError, TimeoutError } from "../errors.ts";
+import { DecodeError, LimitError, NetworkError, ShoalError, TimeoutError } from "../errors.ts";
+import type { ByteBudget } from "./byte-budget.ts";
 
 /** When a read must finish; `setTimer` has the shape of `Runtime.setTimer`. */
 export interface ReadDeadline {
@@ -42,12 +46,35 @@ export class StreamReader {
   private end = 0;
   private busy = false;
   private failure: ShoalError | undefined;
+  /** Bytes reserved from the budget: the capacity of `buf`. */
+  private reserved = 0;
 
-  constructor(readonly stream: Stream) {}
+  /**
+   * @param budget where the buffer's bytes are reserved from; a read that would grow the buffer past
+   *   it fails with a LimitError (and the stream is closed).
+   */
+  constructor(
+    readonly stream: Stream,
+    private readonly budget?: ByteBudget,
+  ) {}
 
   /** Bytes received from the stream and not yet returned by a read. */
   get bufferedBytes(): number {
     return this.end - this.start;
+  }
+
+  /** Bytes of memory the reader holds (its buffer's capacity). */
+  get heldBytes(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Drops whatever is buffered and gives its bytes back to the budget; later reads fail. Call it
+   * when the exchange is over.
+   */
+  release(): void {
+    this.failure ??= new NetworkError("StreamReader: released");
+    this.setBuffer(EMPTY, 0, 0);
   }
 
   /**
@@ -107,7 +134,9 @@ export class StreamReader {
     } catch (err) {
       const failure = asShoalError(err);
       this.failure = failure;
-      if (failure instanceof TimeoutError) this.stream.close();
+      // The buffered bytes are of no use any more: give them back now, not when the reader is collected.
+      this.setBuffer(EMPTY, 0, 0);
+      if (failure instanceof TimeoutError || failure instanceof LimitError) this.stream.close();
       throw failure;
     } finally {
       timer?.cancel();
@@ -139,21 +168,42 @@ export class StreamReader {
       return frame;
     }
     const frame = this.buf.subarray(this.start, frameEnd);
-    this.buf = surplus === 0 ? EMPTY : new Uint8Array(this.buf.subarray(frameEnd, this.end));
-    this.start = 0;
-    this.end = surplus;
+    // The frame now belongs to the caller; only the surplus stays reserved.
+    this.setBuffer(surplus === 0 ? EMPTY : new Uint8Array(this.buf.subarray(frameEnd, this.end)), 0, surplus);
     return frame;
   }
 
-  /** Adds a chunk; `needed` (the frame length, if known) sizes the buffer in one step. */
+  /** Replaces the storage, reserving or giving back the difference in capacity. */
+  private setBuffer(buf: Uint8Array, start: number, end: number): void {
+    this.reserveCapacity(buf.length);
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** Makes the reservation match a buffer of `capacity` bytes; LimitError, with nothing changed, past the budget. */
+  private reserveCapacity(capacity: number): void {
+    const delta = capacity - this.reserved;
+    if (delta > 0 && this.budget !== undefined && !this.budget.tryReserve(delta)) {
+      throw new LimitError(
+        `unfinished stream messages would hold more than ${this.budget.limit} bytes`,
+        this.budget.limit,
+      );
+    }
+    if (delta < 0) this.budget?.release(-delta);
+    this.reserved = capacity;
+  }
+
+  /**
+   * Adds a chunk. Capacity doubles (linear copying overall) but never past `needed`, the frame length
+   * when known: growth follows what arrived, never what was announced.
+   */
   private append(chunk: Uint8Array, needed: number | undefined): void {
     if (chunk.length === 0) return;
     const held = this.end - this.start;
     if (held === 0) {
       // Nothing to merge with: use the chunk itself (stream chunks belong to their reader).
-      this.buf = chunk;
-      this.start = 0;
-      this.end = chunk.length;
+      this.setBuffer(chunk, 0, chunk.length);
       return;
     }
     // Room left in a buffer we grew earlier (a chunk used as storage is always full).
@@ -163,7 +213,11 @@ export class StreamReader {
       return;
     }
     const total = held + chunk.length;
-    const grown = new Uint8Array(Math.max(total, 2 * held, needed ?? 0));
+    const doubled = needed === undefined ? 2 * held : Math.min(2 * held, needed);
+    const size = Math.max(total, doubled);
+    // Reserved before allocating, so a refused growth allocates nothing.
+    this.reserveCapacity(size);
+    const grown = new Uint8Array(size);
     grown.set(this.buf.subarray(this.start, this.end));
     grown.set(chunk, held);
     this.buf = grown;

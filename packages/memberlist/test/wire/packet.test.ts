@@ -1,7 +1,7 @@
 /** The UDP packet pipeline and message flattening (memberlist-wire.md §2.1, §2.2, §4.6). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DecodeError, SecurityError } from "../../src/errors.ts";
+import { DecodeError, LimitError, SecurityError } from "../../src/errors.ts";
 import {
   addCrc,
   addLabelHeader,
@@ -153,6 +153,23 @@ describe("flattenMessage", () => {
       encodeMessage({ type: MessageType.User, body: new Uint8Array(100_000) }),
     );
     const two = encodeCompound([bigInner, bigInner]);
-    assert.equal(flattenMessage(two, { maxDecompressedBytes: 150_000 }).length, 1);
+    assert.equal(flattenMessage(two, { maxDecompressedBytes: 250_000 }).length, 2);
+  });
+
+  it("refuses a whole message that decompresses past the bound, wherever the bomb sits", () => {
+    const bomb = compressMessage(encodeMessage({ type: MessageType.User, body: new Uint8Array(40 << 20) }));
+    assert.ok(bomb.length < 40_000);
+    for (const msg of [bomb, encodeCompound([ping, bomb]), encodeCompound([ping, encodeCompound([bomb])])]) {
+      assert.throws(
+        () => flattenMessage(msg, { maxDecompressedBytes: 65_536 }),
+        (err: unknown) => err instanceof LimitError && err.code === "ERR_LIMIT" && err.limit === 65_536,
+      );
+    }
+    // Two parts that fit one by one but not together: the bound is per message, not per part.
+    const bigInner = compressMessage(encodeMessage({ type: MessageType.User, body: new Uint8Array(40_000) }));
+    assert.throws(
+      () => flattenMessage(encodeCompound([bigInner, bigInner]), { maxDecompressedBytes: 65_536 }),
+      LimitError,
+    );
   });
 });

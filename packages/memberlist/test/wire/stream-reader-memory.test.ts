@@ -1,0 +1,121 @@
+/**
+ * What a StreamReader holds while a frame is still arriving: memory follows the bytes received, never
+ * the length a sender announces, and a shared ByteBudget bounds many readers together (issue 10,
+ * "Partial frames").
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LimitError, NetworkError } from "../../src/errors.ts";
+import { ByteBudget } from "../../src/wire/byte-budget.ts";
+import { StreamReader } from "../../src/wire/stream-reader.ts";
+import { FakeStream, ManualTimers } from "./fake-stream.ts";
+
+const MiB = 1024 * 1024;
+
+/** A 4-byte big-endian length, then that many bytes. */
+function lengthPrefixed(buf: Uint8Array): number | undefined {
+  if (buf.length < 4) return undefined;
+  return 4 + new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
+}
+
+/** The first `n` bytes of a frame that announces `announced` body bytes. */
+function partialFrame(announced: number, n: number): Uint8Array {
+  const out = new Uint8Array(n).fill(7);
+  new DataView(out.buffer).setUint32(0, announced);
+  return out;
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+const deadline = () => ({ timeoutMs: 60_000, setTimer: new ManualTimers().setTimer });
+
+describe("StreamReader memory under partial frames", () => {
+  it("holds what arrived, not the 20 MiB a sender announced", async () => {
+    const readers = 8;
+    const before = process.memoryUsage().arrayBuffers;
+    const pending: Promise<unknown>[] = [];
+    const streams: FakeStream[] = [];
+    const held: StreamReader[] = [];
+    for (let i = 0; i < readers; i++) {
+      const stream = new FakeStream();
+      const reader = new StreamReader(stream);
+      pending.push(reader.readFrame(lengthPrefixed, 21 * MiB, deadline()).catch((e: unknown) => e));
+      // Two chunks: the second one makes the reader merge, which is where it used to size the buffer
+      // for the whole announced frame.
+      stream.feed(partialFrame(20 * MiB, 1024));
+      stream.feed(new Uint8Array(1024));
+      streams.push(stream);
+      held.push(reader);
+    }
+    await settle();
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // 8 × 2 KiB arrived; the old reader allocated 8 × 20 MiB here.
+    assert.ok(grown < 4 * MiB, `readers grew array buffers by ${(grown / MiB).toFixed(1)} MiB`);
+    for (const r of held) assert.ok(r.heldBytes <= 4096, `a reader holds ${r.heldBytes} bytes`);
+    for (const s of streams) s.close();
+    for (const result of await Promise.all(pending)) assert.ok(result instanceof NetworkError);
+    for (const r of held) assert.equal(r.heldBytes, 0, "a failed read gives its buffer back");
+  });
+
+  it("still grows in linear time: capacity doubles, capped at the frame", async () => {
+    const stream = new FakeStream();
+    const reader = new StreamReader(stream);
+    const body = 100_000;
+    const read = reader.readFrame(lengthPrefixed, 200_000, deadline());
+    stream.feed(partialFrame(body, 4 + 10));
+    let fed = 14;
+    const capacities = new Set<number>();
+    while (fed < 4 + body) {
+      const n = Math.min(1000, 4 + body - fed);
+      stream.feed(new Uint8Array(n));
+      fed += n;
+      await settle();
+      capacities.add(reader.heldBytes);
+    }
+    const frame = await read;
+    assert.equal(frame.length, 4 + body);
+    // 10 → 100,004 bytes by doubling is about 14 buffers, not one per chunk (100).
+    assert.ok(capacities.size <= 16, `${capacities.size} distinct capacities`);
+    assert.ok(Math.max(...capacities) <= 4 + body, "never past the frame's length");
+  });
+
+  it("keeps many readers under one budget, refusing the one that would pass it", async () => {
+    const budget = new ByteBudget(256 * 1024);
+    const streams: FakeStream[] = [];
+    const results: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const stream = new FakeStream();
+      const reader = new StreamReader(stream, budget);
+      results.push(reader.readFrame(lengthPrefixed, 21 * MiB, deadline()).catch((e: unknown) => e));
+      streams.push(stream);
+    }
+    // Each sender pushes 100 KiB of a 20 MiB frame, in 10 KiB chunks: 400 KiB in all.
+    for (let k = 0; k < 10; k++) {
+      for (const s of streams)
+        s.feed(k === 0 ? partialFrame(20 * MiB, 10 * 1024) : new Uint8Array(10 * 1024));
+      await settle();
+      assert.ok(budget.inUse <= budget.limit, `${budget.inUse} bytes reserved`);
+    }
+    const refused = streams.filter((s) => s.closed).length;
+    assert.ok(refused >= 1, "a sender past the budget has its stream closed");
+    for (const s of streams) s.close();
+    const outcomes = await Promise.all(results);
+    assert.ok(outcomes.some((o) => o instanceof LimitError && o.code === "ERR_LIMIT"));
+    assert.equal(budget.inUse, 0, "every reader gave its bytes back when its stream ended");
+  });
+
+  it("release() gives a finished reader's surplus back", async () => {
+    const budget = new ByteBudget(MiB);
+    const stream = new FakeStream();
+    const reader = new StreamReader(stream, budget);
+    const frame = partialFrame(10, 14);
+    const next = partialFrame(1000, 50);
+    const wire = new Uint8Array(frame.length + next.length);
+    wire.set(frame);
+    wire.set(next, frame.length);
+    stream.feed(wire);
+    assert.equal((await reader.readFrame(lengthPrefixed, MiB, deadline())).length, 14);
+    assert.ok(budget.inUse > 0, "the surplus of the next frame is held");
+    reader.release();
+    assert.equal(budget.inUse, 0);
+  });
+});
