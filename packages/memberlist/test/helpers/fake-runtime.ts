@@ -50,10 +50,15 @@ export class FakeRuntime implements Runtime {
       const next = this.timers[0];
       if (!next || next.at > end) break;
       next.live = false;
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at);
       next.fn();
     }
     this.t = end;
+  }
+
+  /** Moves the clock by `ms` without firing anything, as a blocked event loop does; timers then fire late. */
+  stall(ms: number): void {
+    this.t += ms;
   }
 
   pending(): number {
