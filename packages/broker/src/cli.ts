@@ -1,17 +1,32 @@
 /**
  * The `shoal` command. `shoal start` takes sse-cluster's flags and environment variables, plus
- * Shoal's own; a flag wins over its environment variable, which wins over the default.
+ * Shoal's own, and a `--config` file with the same names; a flag wins over its environment
+ * variable, which wins over the file, which wins over the default.
  */
+import { readFileSync } from "node:fs";
 
 import { helpText } from "./cli/flags.ts";
 import { parseStartArgs } from "./cli/parse.ts";
 import { runDemo } from "./demo/command.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type LogFormat } from "./log.ts";
 import { type NodeConfig, startShoalNode } from "./node.ts";
 
 export { FLAGS, helpText } from "./cli/flags.ts";
-export { parseDuration, parseSecretKey, parseStartArgs } from "./cli/parse.ts";
+export { parseDuration, parseSecretKey, parseStartArgs, type StartSettings } from "./cli/parse.ts";
 export type { NodeConfig };
+
+/** The version of `@shoal/broker` (its package.json sits one folder above both src/ and dist/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Text on a terminal (people read it), JSON otherwise (log shippers parse it). */
+export function defaultLogFormat(stream: { isTTY?: boolean }): LogFormat {
+  return stream.isTTY === true ? "text" : "json";
+}
 
 /** Entry point: `shoal start|demo [flags]`. Resolves with the process exit code for errors, null once started. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
@@ -19,6 +34,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(helpText());
     return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
   if (command === "demo") return runDemo(rest);
   if (command !== "start") {
@@ -36,8 +55,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stdout.write(helpText());
     return 0;
   }
+  if ("version" in parsed) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const { config, logLevel } = parsed;
-  const logger = createLogger(logLevel, { node: config.name });
+  const logFormat = parsed.logFormat ?? defaultLogFormat(process.stderr);
+  const logger = createLogger(logLevel, { node: config.name }, undefined, logFormat);
   let node: Awaited<ReturnType<typeof startShoalNode>>;
   try {
     node = await startShoalNode(config, logger);

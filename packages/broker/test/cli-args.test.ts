@@ -5,7 +5,7 @@ import { BrokerConfigError } from "../src/errors.ts";
 
 function config(argv: string[], env: Record<string, string> = {}) {
   const parsed = parseStartArgs(argv, env);
-  assert.ok(!("help" in parsed));
+  assert.ok("config" in parsed);
   return parsed.config;
 }
 

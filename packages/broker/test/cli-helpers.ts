@@ -66,6 +66,13 @@ export async function spawnShoal(
         }
       } catch {
         node.logs.push({ raw: line });
+        // `--log.format text`: `… INFO  node started … httpPort=N gossipPort=M …`
+        const started = / node started .*httpPort=(\d+) gossipPort=(\d+)/.exec(line);
+        if (started !== null) {
+          node.httpPort = Number(started[1]);
+          node.gossipPort = Number(started[2]);
+          node.base = `http://127.0.0.1:${node.httpPort}`;
+        }
       }
     }
   });
@@ -80,9 +87,15 @@ export async function spawnShoal(
 }
 
 /** Runs the CLI to completion (for --help and config errors). */
-export function runShoal(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runShoal(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [SHOAL_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     proc.stdout.setEncoding("utf8").on("data", (c: string) => {

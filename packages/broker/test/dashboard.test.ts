@@ -256,7 +256,7 @@ test("over real gossip: incarnations, metadata, HTTP addresses and probe round t
         ],
         {},
       );
-      if ("help" in parsed) throw new Error("unexpected help");
+      if (!("config" in parsed)) throw new Error("unexpected help");
       started.push(await startShoalNode(parsed.config, createLogger("silent")));
     }
     const [g1, g2] = started as [ShoalNode, ShoalNode];

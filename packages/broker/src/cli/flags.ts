@@ -8,8 +8,17 @@ export interface FlagSpec {
   help: string;
 }
 
-/** Every flag of `shoal start`: name -> env var, type, default, help. */
+/**
+ * Every flag of `shoal start`: name -> env var, type, default, help. The same names are the keys
+ * of the `--config` file (all but `config` itself).
+ */
 export const FLAGS: Record<string, FlagSpec> = {
+  config: {
+    env: "SHOAL_CONFIG",
+    type: "string",
+    default: "",
+    help: "YAML or JSON file of settings with these flags' names (flags > env > file > defaults).",
+  },
   "gossip.port": {
     env: "GOSSIP_PORT",
     type: "string",
@@ -178,15 +187,23 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "info",
     help: "debug, info, warn, error or silent.",
   },
+  "log.format": {
+    env: "SHOAL_LOG_FORMAT",
+    type: "string",
+    default: "",
+    help: "text or json (default: text when stderr is a terminal, json otherwise).",
+  },
 };
 
 /** The `--help` text. */
 export function helpText(): string {
   const lines = [
     "Usage: shoal start [flags]",
+    "       shoal --version",
     "       shoal demo [--nodes N]   (a cluster on this machine with live dashboards: shoal demo --help)",
     "",
-    "Starts a clustered Server-Sent Events broker node. Every flag can also be set by its environment variable.",
+    "Starts a clustered Server-Sent Events broker node. Every flag can also be set by its environment",
+    "variable or in the --config file (same names); a flag beats its variable, which beats the file.",
     "",
     "Routes: GET /channel/{channel}[/client/{client}][?channel=more]  (subscribe; Last-Event-ID resumes)",
     "        POST /channel, /channel/{channel}, /channel/{channel}/client/{client}  JSON {id?, event?, data, retry?}",
@@ -199,6 +216,6 @@ export function helpText(): string {
     lines.push(`  --${name}${spec.type === "string" ? " <value>" : ""}`);
     lines.push(`      ${spec.help}${def}  [env ${spec.env}]`);
   }
-  lines.push("  -h, --help", "      Show this help.", "");
+  lines.push("  -h, --help", "      Show this help.", "  --version", "      Print the version.", "");
   return lines.join("\n");
 }

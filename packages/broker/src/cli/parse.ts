@@ -1,6 +1,7 @@
 /**
- * Turning `shoal start` arguments and environment into a {@link NodeConfig}. A flag wins over its
- * environment variable, which wins over the default; every bad value is a {@link BrokerConfigError}.
+ * Turning `shoal start` arguments, environment and config file into a {@link NodeConfig}. A flag
+ * wins over its environment variable, which wins over the file, which wins over the default;
+ * every bad value is a {@link BrokerConfigError} that names where the value came from.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -8,69 +9,49 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { AuthOptions } from "../auth/jwt.ts";
 import { BrokerConfigError } from "../errors.ts";
-import { isLogLevel, type LogLevel } from "../log.ts";
+import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../log.ts";
 import type { NodeConfig } from "../node.ts";
+import { loadConfigFile } from "./config-file.ts";
 import { FLAGS } from "./flags.ts";
+import { SettingSources } from "./sources.ts";
 
-/** Parses a duration: plain ms, or with ms/s/m/h. */
-export function parseDuration(name: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (m === null) throw new BrokerConfigError(`--${name}: "${text}" is not a duration (e.g. 500ms, 15s, 5m)`);
-  const unit = m[2] ?? "ms";
-  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
-  return Math.round(Number(m[1]) * factor);
-}
+export { parseDuration } from "./sources.ts";
 
-function parseInteger(name: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim())) throw new BrokerConfigError(`--${name}: "${text}" is not a whole number`);
-  const n = Number(text);
-  if (n < min || n > max) throw new BrokerConfigError(`--${name}: ${n} is outside ${min}..${max}`);
-  return n;
-}
-
-function parseBool(name: string, text: string): boolean {
-  const t = text.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(t)) return true;
-  if (["0", "false", "no", "off", ""].includes(t)) return false;
-  throw new BrokerConfigError(`--${name}: "${text}" is not a boolean`);
+/** What `shoal start` runs with. */
+export interface StartSettings {
+  config: NodeConfig;
+  logLevel: LogLevel;
+  /** Null when not set anywhere: then text on a terminal, JSON otherwise (decided by the caller). */
+  logFormat: LogFormat | null;
 }
 
 /** Decodes the gossip key: strict base64 of exactly 16, 24 or 32 bytes. */
-export function parseSecretKey(text: string): Uint8Array | null {
+export function parseSecretKey(text: string, where = "--gossip.secretKey"): Uint8Array | null {
   if (text === "") return null;
   const clean = text.trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(clean) || clean.length % 4 !== 0)
-    throw new BrokerConfigError("--gossip.secretKey must be base64 (standard alphabet, padded)");
+    throw new BrokerConfigError(`${where} must be base64 (standard alphabet, padded)`);
   const key = Buffer.from(clean, "base64");
   if (![16, 24, 32].includes(key.length))
     throw new BrokerConfigError(
-      `--gossip.secretKey decodes to ${key.length} bytes; AES needs 16, 24 or 32 (e.g. \`openssl rand -base64 32\`)`,
+      `${where} decodes to ${key.length} bytes; AES needs 16, 24 or 32 (e.g. \`openssl rand -base64 32\`)`,
     );
   return new Uint8Array(key);
 }
 
-function list(text: string): string[] {
-  return text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-}
-
-/** Turns argv + env into a node config and log level. Throws {@link BrokerConfigError}. */
-export function parseStartArgs(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): { config: NodeConfig; logLevel: LogLevel } | { help: true } {
+/** Reads the command line: flag values by name (pflag's `--bool=false` included), or help/version. */
+function readFlags(argv: string[]): Map<string, string> | "help" | "version" {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
   };
   for (const [name, spec] of Object.entries(FLAGS)) options[name] = { type: spec.type };
   // pflag style `--bool-flag=false` (sse-cluster's CLI accepts it; parseArgs does not).
-  const boolOverrides = new Map<string, string>();
+  const flags = new Map<string, string>();
   const args = argv.filter((arg) => {
     const m = /^--([^=]+)=(.*)$/.exec(arg);
     if (m === null || FLAGS[m[1]!]?.type !== "boolean") return true;
-    boolOverrides.set(m[1]!, m[2]!);
+    flags.set(m[1]!, m[2]!);
     return false;
   });
   let parsed: ReturnType<typeof parseArgs>;
@@ -79,67 +60,84 @@ export function parseStartArgs(
   } catch (err) {
     throw new BrokerConfigError((err as Error).message);
   }
-  if (parsed.values.help === true) return { help: true };
-  const get = (name: string): string => {
-    const override = boolOverrides.get(name);
-    if (override !== undefined) return override;
-    const flag = parsed.values[name];
-    if (flag !== undefined) return String(flag);
-    const spec = FLAGS[name]!;
-    return env[spec.env] ?? spec.default;
-  };
-  const logLevel = get("log.level");
-  if (!isLogLevel(logLevel)) throw new BrokerConfigError(`--log.level: unknown level "${logLevel}"`);
-  const profile = get("gossip.profile");
-  if (profile !== "lan" && profile !== "local")
-    throw new BrokerConfigError('--gossip.profile must be "lan" or "local"');
+  if (parsed.values.help === true) return "help";
+  if (parsed.values.version === true) return "version";
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value !== undefined && !flags.has(name)) flags.set(name, String(value));
+  }
+  return flags;
+}
+
+/** Turns argv + env (+ the `--config` file they name) into a node config. Throws {@link BrokerConfigError}. */
+export function parseStartArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): StartSettings | { help: true } | { version: true } {
+  const flags = readFlags(argv);
+  if (flags === "help") return { help: true };
+  if (flags === "version") return { version: true };
+  const noFile = new SettingSources(FLAGS, flags, env, new Map(), "");
+  const configPath = noFile.text("config");
+  const file =
+    configPath === ""
+      ? new Map<string, string>()
+      : loadConfigFile(configPath, (n) => n !== "config" && n in FLAGS);
+  const s = new SettingSources(FLAGS, flags, env, file, configPath);
+
+  const logLevel = s.get("log.level");
+  if (!isLogLevel(logLevel.text))
+    throw new BrokerConfigError(`${logLevel.where}: unknown level "${logLevel.text}"`);
+  const format = s.get("log.format");
+  let logFormat: LogFormat | null = null;
+  if (isLogFormat(format.text)) logFormat = format.text;
+  else if (format.text !== "")
+    throw new BrokerConfigError(`${format.where}: "${format.text}" is not text or json`);
   let auth: AuthOptions | null = null;
-  const jwtKey = get("auth.jwt.key");
-  if (jwtKey !== "") {
-    let key = jwtKey;
-    if (jwtKey.startsWith("@")) {
+  const jwtKey = s.get("auth.jwt.key");
+  if (jwtKey.text !== "") {
+    let key = jwtKey.text;
+    if (key.startsWith("@")) {
       try {
-        key = readFileSync(jwtKey.slice(1), "utf8");
+        key = readFileSync(key.slice(1), "utf8");
       } catch (err) {
         throw new BrokerConfigError(
-          `--auth.jwt.key: cannot read ${jwtKey.slice(1)}: ${(err as Error).message}`,
+          `${jwtKey.where}: cannot read ${key.slice(1)}: ${(err as Error).message}`,
         );
       }
     }
     auth = {
       key,
-      subscribeRequiresToken: !parseBool("auth.anonymousSubscribe", get("auth.anonymousSubscribe")),
-      protectStatus: parseBool("auth.protectStatus", get("auth.protectStatus")),
+      subscribeRequiresToken: !s.bool("auth.anonymousSubscribe"),
+      protectStatus: s.bool("auth.protectStatus"),
     };
   }
-  const httpPort = parseInteger("http.server.port", get("http.server.port"), 0, 65535);
-  const name = get("node.name") || `${hostname()}-${randomBytes(3).toString("hex")}`;
+  const secret = s.get("gossip.secretKey");
   const config: NodeConfig = {
-    name,
-    bindAddr: get("bind.addr"),
-    gossipPort: parseInteger("gossip.port", get("gossip.port"), 0, 65535),
-    gossipHosts: list(get("gossip.hosts")),
-    secretKey: parseSecretKey(get("gossip.secretKey")),
-    gossipProfile: profile,
-    advertiseAddr: get("advertise.addr"),
-    httpPort,
-    corsEnabled: parseBool("http.server.cors.enabled", get("http.server.cors.enabled")),
-    corsOrigins: list(get("http.server.cors.origins")),
-    httpClientTimeoutMs: parseDuration("http.client.timeout", get("http.client.timeout")),
-    historySize: parseInteger("history.size", get("history.size"), 0, 10_000_000),
-    historyAgeMs: parseDuration("history.age", get("history.age")),
-    historyBytes: parseInteger("history.bytes", get("history.bytes"), 0, 2 ** 40),
-    historyTotalBytes: parseInteger("history.totalBytes", get("history.totalBytes"), 0, 2 ** 40),
-    maxChannels: parseInteger("channels.max", get("channels.max"), 1, 100_000_000),
-    heartbeatMs: parseDuration("sse.heartbeat", get("sse.heartbeat")),
-    retryMs: parseDuration("sse.retry", get("sse.retry")),
-    bufferBytes: parseInteger("sse.buffer", get("sse.buffer"), 1024, 2 ** 31),
-    maxBodyBytes: parseInteger("http.body.limit", get("http.body.limit"), 16, 2 ** 31),
-    maxJsonDepth: parseInteger("http.body.maxDepth", get("http.body.maxDepth"), 1, 10_000),
-    shutdownTimeoutMs: parseDuration("shutdown.timeout", get("shutdown.timeout")),
-    readyEvent: parseBool("sse.ready", get("sse.ready")),
+    name: s.text("node.name") || `${hostname()}-${randomBytes(3).toString("hex")}`,
+    bindAddr: s.text("bind.addr"),
+    gossipPort: s.int("gossip.port", 0, 65535),
+    gossipHosts: s.list("gossip.hosts"),
+    secretKey: parseSecretKey(secret.text, secret.where),
+    gossipProfile: s.oneOf("gossip.profile", ["lan", "local"] as const),
+    advertiseAddr: s.text("advertise.addr"),
+    httpPort: s.int("http.server.port", 0, 65535),
+    corsEnabled: s.bool("http.server.cors.enabled"),
+    corsOrigins: s.list("http.server.cors.origins"),
+    httpClientTimeoutMs: s.duration("http.client.timeout"),
+    historySize: s.int("history.size", 0, 10_000_000),
+    historyAgeMs: s.duration("history.age"),
+    historyBytes: s.int("history.bytes", 0, 2 ** 40),
+    historyTotalBytes: s.int("history.totalBytes", 0, 2 ** 40),
+    maxChannels: s.int("channels.max", 1, 100_000_000),
+    heartbeatMs: s.duration("sse.heartbeat"),
+    retryMs: s.duration("sse.retry"),
+    bufferBytes: s.int("sse.buffer", 1024, 2 ** 31),
+    maxBodyBytes: s.int("http.body.limit", 16, 2 ** 31),
+    maxJsonDepth: s.int("http.body.maxDepth", 1, 10_000),
+    shutdownTimeoutMs: s.duration("shutdown.timeout"),
+    readyEvent: s.bool("sse.ready"),
     auth,
-    dashboard: parseBool("dashboard", get("dashboard")),
+    dashboard: s.bool("dashboard"),
   };
-  return { config, logLevel };
+  return { config, logLevel: logLevel.text, logFormat };
 }

@@ -199,7 +199,7 @@ export class DemoCluster {
         o.logLevel,
       ];
       const parsed = parseStartArgs(args, {});
-      if ("help" in parsed) throw new BrokerConfigError("unexpected --help");
+      if (!("config" in parsed)) throw new BrokerConfigError("unexpected --help or --version");
       const logger = createLogger(parsed.logLevel, { node: m.name });
       try {
         const node = await startShoalNode(parsed.config, logger);
