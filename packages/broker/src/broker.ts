@@ -9,12 +9,14 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { type AuthOptions, Authorizer } from "./auth/jwt.ts";
+import type { Backplane } from "./backplane/backplane.ts";
+import { type BackplaneOptions, createRedisBackplane } from "./backplane/create.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 import { Hub, type PublishInput } from "./core/hub.ts";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard/feed.ts";
 import { createDashboardRoutes } from "./dashboard/routes.ts";
 import type { RttTracker } from "./dashboard/rtt.ts";
-import { RequestError } from "./errors.ts";
+import { BrokerError, RequestError } from "./errors.ts";
 import type { CorsOptions } from "./http/cors.ts";
 import { DEFAULT_MAX_JSON_DEPTH } from "./http/json-depth.ts";
 import { LimitCounters } from "./http/limits.ts";
@@ -85,6 +87,13 @@ export interface BrokerOptions {
    * so an embedding app keeps its own `/`; `shoal start` turns it on).
    */
   dashboard?: boolean | DashboardOptions;
+  /**
+   * Event backplane: `redis://host:port[/db]` hands events to Redis Streams instead of the mesh
+   * (history = each channel's stream, capped at `historyMaxEvents`, expiring `historyMaxAgeMs`
+   * after its last publish). Default: none, the mesh replicates. Every node of a cluster must use
+   * the same backplane.
+   */
+  backplane?: string | BackplaneOptions | null;
   logger?: Logger;
 }
 
@@ -95,8 +104,13 @@ export interface Broker {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Wires `handleUpgrade` into a server's 'upgrade' event (other upgrades are refused). */
   attach(server: Server): void;
-  /** Publishes programmatically, as `POST /channel/...` would. */
+  /**
+   * Publishes programmatically, as `POST /channel/...` would (mesh mode only: with a backplane
+   * it throws `ERR_USE_ACCEPT`, since acceptance waits for the backplane; use {@link accept}).
+   */
   publish(input: PublishInput): BrokerEvent;
+  /** Publishes and resolves once the event is accepted (with a backplane: once it holds it). */
+  accept(input: PublishInput): Promise<BrokerEvent>;
   status(): BrokerStatus;
   metrics(): string;
   /** Stops accepting subscriptions and publishes (503), keeps serving status. */
@@ -107,6 +121,8 @@ export interface Broker {
   close(): Promise<void>;
   readonly hub: Hub;
   readonly membership: Membership;
+  /** The event backplane, when one is configured. */
+  readonly backplane: Backplane | null;
   /** The dashboard's feed, when the dashboard is on. */
   readonly dashboard: DashboardFeed | null;
 }
@@ -141,14 +157,36 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     connectTimeoutMs: options.replicationConnectTimeoutMs ?? 5_000,
     logger,
   });
-  replicator.start();
+  const backplane =
+    options.backplane === undefined || options.backplane === null
+      ? null
+      : createRedisBackplane(
+          options.backplane,
+          hub,
+          { maxLen: options.historyMaxEvents ?? 1000, ttlMs: options.historyMaxAgeMs ?? 5 * 60_000 },
+          logger,
+        );
+  // With a backplane, events do not travel the mesh: no outbound links, inbound ones refused.
+  if (backplane === null) replicator.start();
+  else void backplane.start();
+  const checkChannel = (channel: string): void => {
+    if (channel !== ALL_CHANNELS && !isValidName(channel))
+      throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
+  };
+  const accept = async (input: PublishInput): Promise<BrokerEvent> => {
+    checkChannel(input.channel);
+    if (backplane === null) return hub.publish(input);
+    const ev = await backplane.append(input);
+    hub.counters.published++;
+    return ev;
+  };
   const auth = options.auth ? new Authorizer(options.auth) : null;
   const cors: CorsOptions = options.cors ?? { enabled: false, origins: [] };
   let draining = false;
   let rejected = 0;
   const limits = new LimitCounters();
 
-  const sources = { hub, membership, replicator, inbound, limits, rejected: () => rejected };
+  const sources = { hub, membership, replicator, inbound, limits, backplane, rejected: () => rejected };
   const status = (): BrokerStatus => buildStatus(sources);
   const metrics = (): string => buildMetrics(sources);
   const routes = createRouter({
@@ -161,6 +199,9 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     limits,
     maxChannelsPerStream: options.maxChannelsPerStream ?? 32,
     isDraining: () => draining,
+    accept,
+    open: backplane === null ? null : (channels, cursor) => backplane.open(channels, cursor),
+    backplaneStatus: () => backplane?.status() ?? null,
     status,
     metrics,
     onRejected: () => {
@@ -173,7 +214,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     dashboardOptions === null
       ? null
       : new DashboardFeed(
-          { hub, membership, replicator, rtt: dashboardOptions.rtt ?? null },
+          { hub, membership, replicator, backplane, rtt: dashboardOptions.rtt ?? null },
           dashboardOptions,
         );
   const dashboardRoutes =
@@ -186,19 +227,25 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   return {
     hub,
     membership,
+    backplane,
     dashboard,
     handle,
-    handleUpgrade: (req, socket, head) => inbound.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => backplane === null && inbound.handleUpgrade(req, socket, head),
     attach(server: Server): void {
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (!inbound.handleUpgrade(req, socket, head)) socket.destroy();
+        if (backplane !== null || !inbound.handleUpgrade(req, socket, head)) socket.destroy();
       });
     },
     publish: (input) => {
-      if (input.channel !== ALL_CHANNELS && !isValidName(input.channel))
-        throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
+      checkChannel(input.channel);
+      if (backplane !== null)
+        throw new BrokerError(
+          "ERR_USE_ACCEPT",
+          "with a backplane, publish with accept(): it waits for Redis",
+        );
       return hub.publish(input);
     },
+    accept,
     status,
     metrics,
     drain(): void {
@@ -219,6 +266,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
       replicator.close();
       inbound.closeAll();
       hub.close();
+      await backplane?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import { SharedChunk } from "../sse/chunk.ts";
 import { comment, frameBody, jitteredRetry, retryOnly, STREAM_HEADERS, withId } from "../sse/frame.ts";
 import { Subscriber, type SubscriberOwner } from "../sse/subscriber.ts";
+import { type Backfill, replayWithBackfill } from "./backfill.ts";
 import { type Channel, ChannelTable } from "./channels.ts";
 import { decodeCursor, encodeCursor, isAheadOf, mergeInto, type Vector } from "./cursor.ts";
 import { ALL_CHANNELS, type BrokerEvent } from "./event.ts";
@@ -62,6 +63,8 @@ export interface SubscribeRequest {
   cursor: string | null;
   /** Extra response headers (CORS). */
   headers?: Record<string, string>;
+  /** What a backplane fetched for this stream: replaces the local replay of `cursor`. */
+  backfill?: Backfill;
 }
 
 /** The fields a publisher supplies. */
@@ -108,6 +111,7 @@ export class Hub implements SubscriberOwner {
   private readonly now: () => number;
   private readonly heartbeat = SharedChunk.from(comment("heartbeat"));
   private readonly listeners = new Set<(ev: BrokerEvent) => void>();
+  private readonly interestListeners = new Set<(channel: string, interested: boolean) => void>();
 
   constructor(private readonly options: HubOptions) {
     this.origin = randomBytes(6).toString("base64url");
@@ -151,6 +155,15 @@ export class Hub implements SubscriberOwner {
   onPublished(fn: (ev: BrokerEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Called when a channel gets its first local subscriber (true) or loses its last (false): a
+   * backplane reads only the channels this node has subscribers for.
+   */
+  onInterest(fn: (channel: string, interested: boolean) => void): () => void {
+    this.interestListeners.add(fn);
+    return () => this.interestListeners.delete(fn);
   }
 
   /** Accepts an event published on this node: gives it the next seq, delivers it, logs it. */
@@ -201,7 +214,15 @@ export class Hub implements SubscriberOwner {
     this.counters.connectionsTotal++;
     let head = retryOnly(jitteredRetry(this.options.retryMs, this.options.retryJitter));
     let position: Vector = feed.vector;
-    if (req.cursor !== null) {
+    if (req.backfill !== undefined) {
+      if (req.backfill.resumed) this.counters.replays++;
+      if (req.backfill.reset !== null) this.counters.resets++;
+      const { text, vector } = this.replayBackfill(channels, req.backfill, sub.clientId);
+      head += text;
+      mergeInto(vector, feed.vector);
+      if (isAheadOf(vector, feed.vector)) sub.ahead = vector;
+      position = vector;
+    } else if (req.cursor !== null) {
       const cursor = decodeCursor(req.cursor);
       if (cursor === null) {
         this.counters.resets++;
@@ -306,6 +327,12 @@ export class Hub implements SubscriberOwner {
     }
   }
 
+  /** Replays a backplane's backfill joined with local events; see {@link replayWithBackfill}. */
+  private replayBackfill(channels: string[], backfill: Backfill, clientId: string): Replay {
+    const histories = [...channels, ALL_CHANNELS].map((name) => this.channel(name).history);
+    return replayWithBackfill(histories, channels, backfill, clientId);
+  }
+
   /** Replays what `cursor` missed on these channels (and broadcasts); see {@link replayAfter}. */
   private replay(channels: string[], cursor: Vector, clientId: string): Replay {
     const histories = [...channels, ALL_CHANNELS].map((name) => this.channel(name).history);
@@ -320,14 +347,22 @@ export class Hub implements SubscriberOwner {
     for (const name of [...channels, ALL_CHANNELS]) mergeInto(initial, this.channel(name).history.heads);
     feed = new Feed(key, channels, initial);
     this.feeds.set(key, feed);
-    for (const name of channels) this.channel(name).feeds.add(feed);
+    for (const name of channels) {
+      const ch = this.channel(name);
+      ch.feeds.add(feed);
+      if (ch.feeds.size === 1) for (const fn of this.interestListeners) fn(name, true);
+    }
     return feed;
   }
 
   private dropFeed(feed: Feed): void {
     this.feeds.delete(feed.key);
     this.dirty.delete(feed);
-    for (const name of feed.channels) this.channels.get(name)?.feeds.delete(feed);
+    for (const name of feed.channels) {
+      const ch = this.channels.get(name);
+      if (ch === undefined || !ch.feeds.delete(feed) || ch.feeds.size > 0) continue;
+      for (const fn of this.interestListeners) fn(name, false);
+    }
   }
 
   /** The channel, created if needed (see {@link ChannelTable.obtain} for the cap). */

@@ -39,9 +39,17 @@ export function replayAfter(
       else list.push(ev);
     });
   }
-  const lists = [...perOrigin.values()];
+  const merged = mergeByTime([...perOrigin.values()], new Map(cursor), clientId);
+  return { text: text + merged.text, vector: merged.vector };
+}
+
+/**
+ * Frames per-origin event lists (any order; duplicates of one seq are sent once) interleaved by
+ * time, each with the cursor after it; `vector` is the starting cursor and is advanced in place.
+ */
+export function mergeByTime(lists: BrokerEvent[][], vector: Vector, clientId: string): Replay {
+  let text = "";
   for (const list of lists) list.sort((a, b) => a.seq - b.seq);
-  const vector: Vector = new Map(cursor);
   const idx = lists.map(() => 0);
   for (;;) {
     let best = -1;
@@ -52,6 +60,7 @@ export function replayAfter(
     if (best < 0) break;
     const ev = lists[best]![idx[best]!]!;
     idx[best]!++;
+    if (ev.seq <= (vector.get(ev.origin) ?? 0)) continue;
     vector.set(ev.origin, ev.seq);
     if (ev.client !== undefined && ev.client !== clientId) continue;
     text += withId(encodeCursor(vector), frameBody(ev));

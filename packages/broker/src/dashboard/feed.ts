@@ -4,6 +4,7 @@
  * shared by every watcher; nothing runs on the publish path.
  */
 import type { ServerResponse } from "node:http";
+import type { Backplane } from "../backplane/backplane.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { Replicator } from "../replication/replicator.ts";
@@ -25,6 +26,8 @@ export interface DashboardSources {
   hub: Hub;
   membership: Membership;
   replicator: Replicator;
+  /** The event backplane, when one is configured. */
+  backplane?: Backplane | null;
   /** Last RTT per member, when the memberlist was given this tracker as its ping delegate. */
   rtt?: RttTracker | null;
 }
@@ -95,7 +98,8 @@ export class DashboardFeed {
 
   /** The current picture (also what `GET /dashboard/snapshot` answers). */
   snapshot(): DashboardSnapshot {
-    const { hub, replicator, rtt } = this.sources;
+    const { hub, replicator, rtt, backplane } = this.sources;
+    const bp = backplane?.status() ?? null;
     const now = this.now();
     const local = this.members.localName;
     const current = this.members.list();
@@ -123,6 +127,7 @@ export class DashboardFeed {
         .linkStatus()
         .map((l) => ({ peer: l.peer, connected: l.connected, lagEvents: l.lagEvents })),
       changes: [...this.changes],
+      backplane: bp === null ? null : { kind: bp.kind, target: bp.target, state: bp.state, since: bp.since },
     };
   }
 

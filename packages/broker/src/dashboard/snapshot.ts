@@ -40,6 +40,8 @@ export interface DashboardSnapshot {
   replication: Pick<LinkStatus, "peer" | "connected" | "lagEvents">[];
   /** Recent membership changes, oldest first. */
   changes: TimedChange[];
+  /** The event backplane (events then travel through it, not the replication links), or null. */
+  backplane: { kind: string; target: string; state: string; since: number } | null;
 }
 
 /** Bounds on a snapshot, so a big cluster or many channels cannot make frames grow without end. */

@@ -6,8 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Authorizer } from "../auth/jwt.ts";
-import { ALL_CHANNELS, isValidName } from "../core/event.ts";
-import type { Hub } from "../core/hub.ts";
+import type { BackplaneStatus, OpenStream } from "../backplane/backplane.ts";
+import { ALL_CHANNELS, type BrokerEvent, isValidName } from "../core/event.ts";
+import type { Hub, PublishInput } from "../core/hub.ts";
 import { RequestError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { readJsonBody } from "./body.ts";
@@ -33,6 +34,11 @@ export interface RouterDeps {
   /** Refusals per limit, for `/metrics`. */
   limits: LimitCounters;
   isDraining(): boolean;
+  /** Accepts a publish: resolves once it is accepted (by the hub, or held by the backplane). */
+  accept(input: PublishInput): Promise<BrokerEvent>;
+  /** With a backplane: reads a new stream's channels and fetches what its cursor missed. */
+  open: ((channels: string[], cursor: string | null) => Promise<OpenStream>) | null;
+  backplaneStatus(): BackplaneStatus | null;
   status(): BrokerStatus;
   metrics(): string;
   onRejected(): void;
@@ -86,14 +92,21 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       (typeof header === "string" && header !== "" ? header : null) ??
       url.searchParams.get("lastEventId") ??
       url.searchParams.get("last_event_id");
-    req.socket.setNoDelay(true);
-    req.socket.setTimeout(0);
-    hub.subscribe(res, {
-      channels,
-      clientId: clientId ?? randomBytes(9).toString("base64url"),
-      cursor,
-      headers,
-    });
+    const opened = deps.open === null ? null : await deps.open(channels, cursor);
+    try {
+      if (req.socket.destroyed) return;
+      req.socket.setNoDelay(true);
+      req.socket.setTimeout(0);
+      hub.subscribe(res, {
+        channels,
+        clientId: clientId ?? randomBytes(9).toString("base64url"),
+        cursor,
+        headers,
+        ...(opened !== null ? { backfill: opened.backfill } : {}),
+      });
+    } finally {
+      opened?.release();
+    }
   };
 
   const publish = async (
@@ -112,7 +125,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
     if (auth !== null) await auth.checkPublish(req, url, channel);
     const fields = parsePublishBody(await readJsonBody(req, maxBody, deps.maxJsonDepth));
-    const ev = hub.publish({ channel, client: client ?? undefined, ...fields });
+    const ev = await deps.accept({ channel, client: client ?? undefined, ...fields });
     sendJson(
       res,
       200,
@@ -140,10 +153,17 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         if (parts.length !== 1) throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
         if (method !== "GET") throw new RequestError(405, "ERR_METHOD", "use GET");
         if (root === "healthz") {
+          // A backplane that is down degrades the node (publishes get 503) but stays 200: its
+          // streams are still served and catch up when Redis returns.
+          const bp = deps.backplaneStatus();
+          const degraded = bp !== null && bp.state !== "up";
           sendJson(
             res,
             deps.isDraining() ? 503 : 200,
-            { status: deps.isDraining() ? "draining" : "ok" },
+            {
+              status: deps.isDraining() ? "draining" : degraded ? "degraded" : "ok",
+              ...(bp !== null ? { backplane: { kind: bp.kind, state: bp.state, since: bp.since } } : {}),
+            },
             headers,
           );
           return;

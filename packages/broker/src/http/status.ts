@@ -1,5 +1,6 @@
 /** The `/status` body (sse-cluster's fields plus Shoal's) and the `/metrics` text. */
 import { splitHostPort } from "@shoal/memberlist";
+import type { Backplane, BackplaneStatus } from "../backplane/backplane.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
@@ -20,6 +21,8 @@ export interface BrokerStatus {
   channels: Record<string, string[]>;
   connections: number;
   replication: LinkStatus[];
+  /** The event backplane, or null when events travel the mesh. */
+  backplane: BackplaneStatus | null;
 }
 
 /** What status and metrics are read from. */
@@ -30,6 +33,7 @@ export interface StatusSources {
   inbound: InboundLinks;
   /** Refusals per limit. */
   limits: LimitCounters;
+  backplane: Backplane | null;
   /** Requests answered with an error so far. */
   rejected(): number;
 }
@@ -62,6 +66,7 @@ export function buildStatus(s: StatusSources): BrokerStatus {
     channels: hub.clientsByChannel(),
     connections: hub.connectionCount,
     replication: replicator.linkStatus(),
+    backplane: s.backplane?.status() ?? null,
   };
 }
 
@@ -69,6 +74,7 @@ export function buildStatus(s: StatusSources): BrokerStatus {
 export function buildMetrics(s: StatusSources): string {
   const { hub, membership, replicator, inbound } = s;
   const c = hub.counters;
+  const bp = s.backplane?.status() ?? null;
   const links = replicator.linkStatus();
   const m = membership.status();
   const rejected = s.rejected();
@@ -206,6 +212,7 @@ export function buildMetrics(s: StatusSources): string {
       type: "gauge",
       value: inbound.count,
     },
+    ...(bp === null ? [] : backplaneMetrics(bp)),
     {
       name: "shoal_gossip_members",
       help: "Cluster members, this node included.",
@@ -219,4 +226,52 @@ export function buildMetrics(s: StatusSources): string {
       value: m.healthScore,
     },
   ]);
+}
+
+/** The backplane's samples (only when one is configured). */
+function backplaneMetrics(bp: BackplaneStatus): Parameters<typeof renderMetrics>[0] {
+  return [
+    {
+      name: "shoal_backplane_up",
+      help: "1 when the backplane (Redis) is connected.",
+      type: "gauge",
+      value: bp.state === "up" ? 1 : 0,
+    },
+    {
+      name: "shoal_backplane_reconnects_total",
+      help: "Reconnection attempts to the backplane.",
+      type: "counter",
+      value: bp.reconnects,
+    },
+    {
+      name: "shoal_backplane_appends_total",
+      help: "Events appended to the backplane from this node.",
+      type: "counter",
+      value: bp.appended,
+    },
+    {
+      name: "shoal_backplane_append_failures_total",
+      help: "Publishes refused (503) because the backplane did not take them.",
+      type: "counter",
+      value: bp.appendFailures,
+    },
+    {
+      name: "shoal_backplane_streams_read",
+      help: "Channel streams this node reads (channels with local subscribers).",
+      type: "gauge",
+      value: bp.streamsRead,
+    },
+    {
+      name: "shoal_backplane_events_read_total",
+      help: "Events read from the backplane.",
+      type: "counter",
+      value: bp.eventsRead,
+    },
+    {
+      name: "shoal_backplane_bytes_read_total",
+      help: "Payload bytes read from the backplane.",
+      type: "counter",
+      value: bp.bytesRead,
+    },
+  ];
 }

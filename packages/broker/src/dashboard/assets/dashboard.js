@@ -195,6 +195,28 @@
         el("span", { class: "muted" }, l.lagEvents === 0 ? "up to date" : `${l.lagEvents} events behind`),
       ),
     );
+    if (snap.backplane) {
+      const bp = snap.backplane;
+      const up = bp.state === "up";
+      items.unshift(
+        el(
+          "li",
+          { "data-backplane": bp.kind },
+          el("span", { class: "mono" }, `⇄ ${bp.target}`),
+          el(
+            "span",
+            { class: `state state-${up ? "alive" : bp.state === "down" ? "dead" : "suspect"}` },
+            el("i", { "aria-hidden": "true" }),
+            bp.state,
+          ),
+          el(
+            "span",
+            { class: "muted" },
+            up ? "backplane: events travel through Redis" : `since ${ago(bp.since, snap.time)}`,
+          ),
+        ),
+      );
+    }
     $("links").replaceChildren(...items);
     $("links-empty").hidden = items.length > 0;
   }
