@@ -1,16 +1,18 @@
 /**
- * One memberlist node in its own process — a Go node (shoal-gonode, Debian's memberlist 0.2.2) or a
- * Shoal node (interop/node/shoal-node.ts) — driven through the same JSON-line protocol, so a test or a
- * benchmark can mix them freely. Waits are on conditions with deadlines, never fixed sleeps.
+ * One memberlist node in its own process — a Go node (shoal-gonode, Debian's memberlist 0.2.2), the
+ * v0.6 oracle (newest Go memberlist, prebuilt; see oracle.ts) or a Shoal node
+ * (interop/node/shoal-node.ts) — driven through the same JSON-line protocol, so a test or a benchmark
+ * can mix them freely. Waits are on conditions with deadlines, never fixed sleeps.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { joinHostPort } from "@shoal/memberlist";
 import { buildInteropBinaries } from "./go-build.ts";
+import { isOracleReply, oracleBinary, oracleCommand, oracleEvent, oracleFlags } from "./oracle.ts";
 
-/** Which implementation runs in the process. */
-export type NodeKind = "go" | "shoal";
+/** Which implementation runs in the process: Go 0.2.2, Go v0.6 (the oracle), or Shoal. */
+export type NodeKind = "go" | "go-latest" | "shoal";
 
 /** How to start a node; unset fields keep the preset's values. */
 export interface NodeOptions {
@@ -33,6 +35,10 @@ export interface NodeOptions {
   gossipInterval?: string;
   /** A Go duration such as "1s". */
   probeInterval?: string;
+  /** memberlist's Label (not in Go 0.2.2). */
+  label?: string;
+  /** memberlist's SkipInboundLabelCheck (not in Go 0.2.2). */
+  skipInboundLabelCheck?: boolean;
 }
 
 /** A member as the node reports it (Go 0.2.2's Members() always reports state 0). */
@@ -74,19 +80,29 @@ const shoalNodeScript = fileURLToPath(new URL("../node/shoal-node.ts", import.me
 const membersPollMs = 100;
 const stderrKeep = 4000;
 
-function flagsFor(o: NodeOptions): string[] {
+function flagsFor(kind: NodeKind, o: NodeOptions): string[] {
+  const key =
+    o.key === undefined || typeof o.key === "string" ? o.key : Buffer.from(o.key).toString("base64");
+  if (kind === "go-latest") {
+    if (o.protocol !== undefined)
+      throw new Error("the v0.6 oracle has no protocol flag (it runs Go's default)");
+    return oracleFlags({ ...o, key });
+  }
+  if (kind === "go" && (o.label !== undefined || o.skipInboundLabelCheck !== undefined)) {
+    throw new Error("Go memberlist 0.2.2 has no labels");
+  }
   // `-flag=value` so that empty values survive both Go's flag package and node's parseArgs.
   const flags = [`-name=${o.name}`, `-preset=${o.preset ?? "local"}`, `-port=${o.port ?? 0}`];
   if (o.bind !== undefined) flags.push(`-bind=${o.bind}`);
-  if (o.key !== undefined) {
-    flags.push(`-key=${typeof o.key === "string" ? o.key : Buffer.from(o.key).toString("base64")}`);
-  }
+  if (key !== undefined) flags.push(`-key=${key}`);
   if (o.compression !== undefined) flags.push(`-compression=${o.compression}`);
   if (o.protocol !== undefined) flags.push(`-protocol=${o.protocol}`);
   if (o.meta !== undefined) flags.push(`-meta=${o.meta}`);
   if (o.localState !== undefined) flags.push(`-local-state=${o.localState}`);
   if (o.gossipInterval !== undefined) flags.push(`-gossip-interval=${o.gossipInterval}`);
   if (o.probeInterval !== undefined) flags.push(`-probe-interval=${o.probeInterval}`);
+  if (o.label !== undefined) flags.push(`-label=${o.label}`);
+  if (o.skipInboundLabelCheck) flags.push("-skip-inbound-label-check=true");
   return flags;
 }
 
@@ -99,6 +115,11 @@ async function spawnNode(kind: NodeKind, flags: string[], goBinary?: string) {
       ? [compiled, ...flags]
       : ["--conditions=development", "--import", "tsx", shoalNodeScript, ...flags];
     return spawn(process.execPath, nodeArgs, { stdio: "pipe" });
+  }
+  if (kind === "go-latest") {
+    const oracle = oracleBinary();
+    if (oracle === null) throw new Error("the v0.6 oracle (memberlist-latest-node) is not present");
+    return spawn(oracle, flags, { stdio: "pipe" });
   }
   const binary = goBinary ?? (await buildInteropBinaries())?.gonode;
   if (binary === undefined) throw new Error("Go or Debian's memberlist 0.2.2 is not installed");
@@ -119,6 +140,8 @@ export class ClusterNode {
   #exited = false;
   #host = "127.0.0.1";
   #port = 0;
+  /** Ids of the oracle's unanswered commands, oldest first: it answers in order, without ids. */
+  readonly #pendingIds: number[] = [];
 
   private constructor(kind: NodeKind, name: string, proc: ChildProcessWithoutNullStreams) {
     this.kind = kind;
@@ -126,7 +149,8 @@ export class ClusterNode {
     this.#proc = proc;
     createInterface({ input: proc.stdout }).on("line", (line) => {
       try {
-        this.#events.push(JSON.parse(line) as NodeEvent);
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        this.#events.push(kind === "go-latest" ? this.#fromOracle(parsed) : (parsed as NodeEvent));
       } catch {
         this.#events.push({ event: "garbage", line });
       }
@@ -152,13 +176,19 @@ export class ClusterNode {
     });
   }
 
+  #fromOracle(raw: Record<string, unknown>): NodeEvent {
+    const e = oracleEvent(raw);
+    const id = isOracleReply(raw) ? this.#pendingIds.shift() : undefined;
+    return id === undefined ? e : { ...e, id };
+  }
+
   /**
    * Starts a node and waits until it is listening. `goBinary` is the shoal-gonode path for kind "go";
    * without it the Go programs are built (or the cached build reused) through buildInteropBinaries(),
    * which throws when Go or Debian's memberlist is missing (check `goAvailable()` first).
    */
   static async start(kind: NodeKind, opts: NodeOptions, goBinary?: string): Promise<ClusterNode> {
-    const node = new ClusterNode(kind, opts.name, await spawnNode(kind, flagsFor(opts), goBinary));
+    const node = new ClusterNode(kind, opts.name, await spawnNode(kind, flagsFor(kind, opts), goBinary));
     try {
       const ready = await node.waitForEvent(
         (e) => e.event === "ready" || e.event === "error",
@@ -294,7 +324,13 @@ export class ClusterNode {
   async command(cmd: Record<string, unknown>, timeoutMs = 30_000): Promise<NodeEvent> {
     const id = this.#nextId++;
     const since = this.#events.length;
-    this.#proc.stdin.write(`${JSON.stringify({ ...cmd, id })}\n`);
+    if (this.kind === "go-latest") {
+      const line = oracleCommand(cmd);
+      this.#pendingIds.push(id);
+      this.#proc.stdin.write(`${line}\n`);
+    } else {
+      this.#proc.stdin.write(`${JSON.stringify({ ...cmd, id })}\n`);
+    }
     return this.waitForEvent((e) => e.id === id, timeoutMs, `reply to ${String(cmd.cmd)}`, since);
   }
 
@@ -364,7 +400,7 @@ export class ClusterNode {
   /** Shuts the node down without a leave and waits for the process to end (SIGKILL after `graceMs`). */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#exited) return;
-    this.#proc.stdin.end(`${JSON.stringify({ cmd: "shutdown" })}\n`);
+    this.#proc.stdin.end(this.kind === "go-latest" ? "kill\n" : `${JSON.stringify({ cmd: "shutdown" })}\n`);
     const timer = setTimeout(() => this.#proc.kill("SIGKILL"), graceMs);
     await this.#exit;
     clearTimeout(timer);

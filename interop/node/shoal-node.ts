@@ -33,6 +33,8 @@ const { values: o } = parseArgs({
     "gossip-interval": { type: "string" },
     "probe-interval": { type: "string" },
     "log-level": { type: "string", default: "warn" },
+    label: { type: "string", default: "" },
+    "skip-inbound-label-check": { type: "string", default: "false" },
   },
   // Go's flag package takes single-dash long flags: accept them by rewriting to double dashes.
   args: process.argv.slice(2).map((a) => (/^-[a-z]/.test(a) ? `-${a}` : a)),
@@ -87,6 +89,8 @@ const config: Partial<MemberlistConfig> = {
   ...(o["gossip-interval"] ? { gossipInterval: durationMs(o["gossip-interval"]) } : {}),
   ...(o["probe-interval"] ? { probeInterval: durationMs(o["probe-interval"]) } : {}),
   ...(o.key ? { secretKey: Buffer.from(o.key, "base64") } : {}),
+  label: o.label ?? "",
+  skipInboundLabelCheck: o["skip-inbound-label-check"] === "true",
   logger: stderrLogger(o.name || "shoal-node", o["log-level"] as "warn"),
   delegate: {
     nodeMeta: (limit) => meta.subarray(0, limit),

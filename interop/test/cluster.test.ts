@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { ClusterNode, leaveOf, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
+import { ClusterNode, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
 import { skipWithoutGo } from "./go-skip.ts";
+import { mixedCluster, names, variants } from "./mixed-scenario.ts";
 
 const skip = skipWithoutGo("interop/test/cluster.test.ts", "Shoal in a mixed cluster with Go nodes");
 const started: ClusterNode[] = [];
@@ -16,147 +17,14 @@ async function start(kind: NodeKind, opts: NodeOptions): Promise<ClusterNode> {
   return n;
 }
 
-/**
- * The longest a crash may take to be declared dead at a survivor, by memberlist's own rules for the
- * local preset: every survivor probes the victim within one full round of n probe intervals, the
- * probe itself takes one more interval, and the suspicion lasts at most SuspicionMaxTimeoutMult times
- * its minimum (suspicionMult * max(1, log10 n) * probeInterval). Plus a second for gossip and CI load.
- */
-function detectionBoundMs(n: number): number {
-  const probeInterval = 1000;
-  const min = 3 * Math.max(1, Math.log10(n)) * probeInterval;
-  return (n + 1) * probeInterval + 6 * min + 1000;
-}
-
-const names = (ms: { name: string }[]) => ms.map((m) => m.name).sort();
-
 describe("mixed Go and Shoal clusters", { skip }, () => {
   after(async () => {
     await Promise.all(started.map((n) => n.kill()));
   });
 
-  const variants: { title: string; opts: Partial<NodeOptions> }[] = [
-    { title: "plaintext, compression on, protocol 2", opts: {} },
-    {
-      title: "AES-256, compression off, protocol 5 (CRC)",
-      opts: { key: Buffer.alloc(32, 0x5a).toString("base64"), compression: false, protocol: 5 },
-    },
-  ];
-
   for (const v of variants) {
-    test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, async () => {
-      const tag = v.opts.key ? "e" : "p";
-      const go1 = await start("go", {
-        name: `go1${tag}`,
-        meta: "go1-meta",
-        localState: "go1-state",
-        ...v.opts,
-      });
-      const ts1 = await start("shoal", {
-        name: `ts1${tag}`,
-        meta: "ts1-meta",
-        localState: "ts1-state",
-        ...v.opts,
-      });
-      const go2 = await start("go", { name: `go2${tag}`, ...v.opts });
-      const ts2 = await start("shoal", { name: `ts2${tag}`, ...v.opts });
-      const all = [go1, ts1, go2, ts2];
-      const everyone = names(all);
-
-      // A Shoal node joins a Go cluster, and a Go node joins through a Shoal node.
-      assert.equal(await ts1.join([go1.addr]), 1);
-      assert.equal(await go2.join([ts1.addr]), 1);
-      assert.equal(await ts2.join([go2.addr]), 1);
-      for (const n of all) await n.waitForMembers((m) => m.length === 4, 15_000, "4 members");
-      for (const n of all) assert.deepEqual(names(await n.members()), everyone, `${n.name} lists everyone`);
-
-      // Metadata from the start, as each side sees the other.
-      const onGo = await go2.members();
-      assert.equal(onGo.find((m) => m.name === ts1.name)?.meta, "ts1-meta");
-      const onTs = await ts2.members();
-      assert.equal(onTs.find((m) => m.name === go1.name)?.meta, "go1-meta");
-
-      // Push/pull user state was merged on join, both ways.
-      const goMerged = await go1.waitForEvent(
-        (e) => e.event === "merge-remote-state" && e.data === "ts1-state",
-        5000,
-        "ts state at go",
-      );
-      assert.equal(goMerged.join, true);
-      const tsMerged = await ts1.waitForEvent(
-        (e) => e.event === "merge-remote-state" && e.data === "go1-state",
-        5000,
-        "go state at ts",
-      );
-      assert.equal(tsMerged.join, true);
-
-      // Metadata changed later, both directions.
-      await ts1.updateMeta("ts1-v2");
-      await go1.updateMeta("go1-v2");
-      await go2.waitForMembers(
-        (m) => m.find((x) => x.name === ts1.name)?.meta === "ts1-v2",
-        10_000,
-        "ts1-v2 at go2",
-      );
-      await ts2.waitForMembers(
-        (m) => m.find((x) => x.name === go1.name)?.meta === "go1-v2",
-        10_000,
-        "go1-v2 at ts2",
-      );
-
-      // User messages, reliable and best-effort, both ways. (User broadcasts are checked in the
-      // two-node tests: they are sent only a few times and never re-gossiped, so in a larger cluster
-      // a particular node may rightly miss one.)
-      for (const [from, to] of [
-        [ts1, go1],
-        [go1, ts1],
-      ] as const) {
-        const reliable = `reliable:${from.name}->${to.name}`;
-        await from.sendReliable(to.name, reliable);
-        await to.waitForEvent(messageWith(reliable), 10_000, reliable);
-        const bestEffort = `best-effort:${from.name}->${to.name}`;
-        await from.sendBestEffort(to.name, bestEffort);
-        await to.waitForEvent(messageWith(bestEffort), 10_000, bestEffort);
-      }
-
-      // A graceful leave is a leave, not a failure: peers drop it at once, long before any suspicion
-      // could have run out (the minimum suspicion here is 3 s).
-      const t0 = Date.now();
-      await ts2.leave(3000);
-      await go1.waitForEvent(leaveOf(ts2.name), 5000, "leave at go1");
-      await ts1.waitForEvent(
-        (e) => e.event === "leave" && (e.node as { name: string; state: number }).state === 3,
-        5000,
-        "left at ts1",
-      );
-      assert.ok(Date.now() - t0 < 2500, `leave seen after ${Date.now() - t0} ms`);
-      await ts2.stop();
-
-      // SIGKILL a Go node: every Shoal node declares it dead in time; then a Shoal node, seen by Go.
-      // The size estimate n counts entries not yet reaped, so it stays 4 here.
-      const t1 = Date.now();
-      await go2.kill();
-      await ts1.waitForEvent(leaveOf(go2.name), detectionBoundMs(4), "go2 dead at ts1");
-      const goDetectMs = Date.now() - t1;
-
-      const t2 = Date.now();
-      await ts1.kill();
-      await go1.waitForEvent(leaveOf(ts1.name), detectionBoundMs(4), "ts1 dead at go1");
-      const tsDetectMs = Date.now() - t2;
-      console.log(
-        `[${v.title}] go2 dead at ts1 after ${goDetectMs} ms; ts1 dead at go1 after ${tsDetectMs} ms`,
-      );
-
-      // A restarted Shoal node (same name and port) rejoins and refutes its death.
-      const back = await start("shoal", { name: ts1.name, port: ts1.port, meta: "back", ...v.opts });
-      assert.equal(await back.join([go1.addr]), 1);
-      await go1.waitForMembers(
-        (m) => m.some((x) => x.name === ts1.name && x.meta === "back"),
-        15_000,
-        "restarted ts1 at go1",
-      );
-      await Promise.all([go1.stop(), back.stop()]);
-    });
+    test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, () =>
+      mixedCluster("go", v, start));
   }
 
   test("a node with a wrong key or no key is kept out of an encrypted cluster", async () => {
