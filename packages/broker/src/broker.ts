@@ -13,6 +13,8 @@ import type { Backplane } from "./backplane/backplane.ts";
 import { type BackplaneOptions, createRedisBackplane } from "./backplane/create.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 import { Hub, type PublishInput } from "./core/hub.ts";
+import { nodeTimers } from "./core/node-timers.ts";
+import type { AckMode } from "./core/plane.ts";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard/feed.ts";
 import { createDashboardRoutes } from "./dashboard/routes.ts";
 import type { RttTracker } from "./dashboard/rtt.ts";
@@ -25,8 +27,9 @@ import { type BrokerStatus, buildMetrics, buildStatus } from "./http/status.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import type { Membership } from "./membership/membership.ts";
 import { StaticCluster } from "./membership/static.ts";
-import { InboundLinks } from "./replication/inbound.ts";
-import { Replicator } from "./replication/replicator.ts";
+import type { ReplicationDriver } from "./replication/driver.ts";
+import { HttpLinkNetwork } from "./replication/http-network.ts";
+import { Replication, replicationDefaults } from "./replication/replication.ts";
 
 export type { BrokerStatus } from "./http/status.ts";
 
@@ -83,6 +86,18 @@ export interface BrokerOptions {
   /** Connect timeout of replication links to peers (default 5 s). */
   replicationConnectTimeoutMs?: number;
   /**
+   * When a publish is answered 2xx (default `one`): `local` once this node holds it, `one` once
+   * another live member holds it too (if there is one), `all` once every live member does.
+   */
+  ackMode?: AckMode;
+  /** How long a publish waits for its ack mode before a 503 (default 2 s). */
+  ackTimeoutMs?: number;
+  /**
+   * Clock, timers, randomness and link network of replication (default: Node's, and HTTP
+   * upgrades on the broker's port). The simulator injects its own; see `replication/driver.ts`.
+   */
+  driver?: ReplicationDriver;
+  /**
    * Serve the live dashboard at `{prefix}/` and its data under `{prefix}/dashboard/` (default off,
    * so an embedding app keeps its own `/`; `shoal start` turns it on).
    */
@@ -109,7 +124,11 @@ export interface Broker {
    * it throws `ERR_USE_ACCEPT`, since acceptance waits for the backplane; use {@link accept}).
    */
   publish(input: PublishInput): BrokerEvent;
-  /** Publishes and resolves once the event is accepted (with a backplane: once it holds it). */
+  /**
+   * Publishes as `POST /channel/...` does and resolves once the event is acknowledged: with a
+   * backplane, once it holds it; over the mesh, once the ack mode holds (else it rejects with
+   * `AckTimeoutError`, and the event may still reach the others).
+   */
   accept(input: PublishInput): Promise<BrokerEvent>;
   status(): BrokerStatus;
   metrics(): string;
@@ -132,6 +151,12 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const logger = options.logger ?? silentLogger;
   const membership =
     options.membership ?? new StaticCluster().join(`shoal-${randomBytes(4).toString("hex")}`, "");
+  const network = options.driver === undefined ? new HttpLinkNetwork() : null;
+  const driver: ReplicationDriver = options.driver ?? {
+    runtime: nodeTimers,
+    wallClock: Date.now,
+    network: network!,
+  };
   const hub = new Hub({
     history: {
       maxEvents: options.historyMaxEvents ?? 1000,
@@ -146,15 +171,16 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     retryJitter: options.retryJitter ?? 0.5,
     outboxEvents: options.outboxEvents ?? 100_000,
     readyEvent: options.readyEvent ?? true,
+    runtime: driver.runtime,
+    now: driver.wallClock,
   });
-  const secret = options.secretKey ?? null;
-  const inbound = new InboundLinks(hub, membership, secret, logger);
-  const replicator = new Replicator(hub, membership, {
+  const replication = new Replication(hub, membership, driver, {
+    ...replicationDefaults,
     nodeName: membership.localName,
-    secret,
-    batchEvents: 512,
-    windowEvents: 8192,
-    connectTimeoutMs: options.replicationConnectTimeoutMs ?? 5_000,
+    secret: options.secretKey ?? null,
+    ackMode: options.ackMode ?? replicationDefaults.ackMode,
+    ackTimeoutMs: options.ackTimeoutMs ?? replicationDefaults.ackTimeoutMs,
+    connectTimeoutMs: options.replicationConnectTimeoutMs ?? replicationDefaults.connectTimeoutMs,
     logger,
   });
   const backplane =
@@ -167,7 +193,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
           logger,
         );
   // With a backplane, events do not travel the mesh: no outbound links, inbound ones refused.
-  if (backplane === null) replicator.start();
+  if (backplane === null) replication.start();
   else void backplane.start();
   const checkChannel = (channel: string): void => {
     if (channel !== ALL_CHANNELS && !isValidName(channel))
@@ -175,18 +201,28 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   };
   const accept = async (input: PublishInput): Promise<BrokerEvent> => {
     checkChannel(input.channel);
-    if (backplane === null) return hub.publish(input);
+    if (backplane === null) return replication.publish(input);
     const ev = await backplane.append(input);
     hub.counters.published++;
     return ev;
   };
+  const { replicator, inbound } = replication;
   const auth = options.auth ? new Authorizer(options.auth) : null;
   const cors: CorsOptions = options.cors ?? { enabled: false, origins: [] };
   let draining = false;
   let rejected = 0;
   const limits = new LimitCounters();
 
-  const sources = { hub, membership, replicator, inbound, limits, backplane, rejected: () => rejected };
+  const sources = {
+    hub,
+    membership,
+    replicator,
+    inbound,
+    replication,
+    limits,
+    backplane,
+    rejected: () => rejected,
+  };
   const status = (): BrokerStatus => buildStatus(sources);
   const metrics = (): string => buildMetrics(sources);
   const routes = createRouter({
@@ -230,10 +266,11 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     backplane,
     dashboard,
     handle,
-    handleUpgrade: (req, socket, head) => backplane === null && inbound.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) =>
+      backplane === null && (network?.handleUpgrade(req, socket, head) ?? false),
     attach(server: Server): void {
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (backplane !== null || !inbound.handleUpgrade(req, socket, head)) socket.destroy();
+        if (backplane !== null || !(network?.handleUpgrade(req, socket, head) ?? false)) socket.destroy();
       });
     },
     publish: (input) => {
@@ -251,20 +288,11 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     drain(): void {
       draining = true;
     },
-    async waitReplicated(timeoutMs: number): Promise<boolean> {
-      const deadline = Date.now() + timeoutMs;
-      const pending = () => replicator.linkStatus().some((l) => l.connected && l.lagEvents > 0);
-      while (pending()) {
-        if (Date.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return true;
-    },
+    waitReplicated: (timeoutMs: number) => replication.waitReplicated(timeoutMs),
     async close(): Promise<void> {
       draining = true;
       dashboard?.close();
-      replicator.close();
-      inbound.closeAll();
+      replication.close();
       hub.close();
       await backplane?.close();
     },

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { request } from "node:http";
 import { after, test } from "node:test";
 import { StaticCluster } from "../src/membership/static.ts";
+import { encodeFrame } from "../src/replication/frames.ts";
 import { httpJson, SseClient, startNode, type TestNode, waitFor } from "./helpers.ts";
+import { freePort, RawLink } from "./link-helpers.ts";
 
 const all: TestNode[] = [];
 after(async () => {
@@ -164,70 +165,31 @@ test("with a secret key, replication is encrypted and a node without the key can
   a.broker.publish({ channel: "s", data: "secret" });
   await waitFor(() => sub.named().length === 1, "encrypted delivery");
 
-  // An intruder speaks the protocol without the key: upgrade, then a plaintext hello and events.
-  const closed = await new Promise<boolean>((resolve) => {
-    const req = request({
-      host: "127.0.0.1",
-      port: b.port,
-      path: "/_shoal/replication",
-      headers: {
-        Connection: "Upgrade",
-        Upgrade: "shoal-replication/1",
-        "X-Shoal-Nonce": randomBytes(16).toString("base64url"),
-      },
-    });
-    req.on("upgrade", (_res, socket) => {
-      const frame = (obj: unknown) => {
-        const body = Buffer.from(JSON.stringify(obj));
-        const head = Buffer.alloc(4);
-        head.writeUInt32BE(body.length);
-        return Buffer.concat([head, body]);
-      };
-      socket.write(frame({ t: "hello", node: "evil", origin: "EvilEvil" }));
-      socket.write(frame({ t: "events", e: [[1, Date.now(), "s", "injected", null, null, null, null]] }));
-      socket.on("close", () => resolve(true));
-      socket.on("error", () => resolve(true));
-    });
-    req.on("error", () => resolve(true));
-    req.end();
-    // A link the node failed to refuse would stay open: give up (and fail) after a generous wait.
-    setTimeout(() => resolve(false), 10_000).unref();
-  });
-  assert.equal(closed, true);
+  // An intruder speaks the protocol with a made-up nonce and no key: plaintext hello and events.
+  const intruder = await RawLink.open(b.port, null);
+  intruder.write(
+    encodeFrame(Buffer.from(JSON.stringify({ v: 2, n: randomBytes(16).toString("base64url") }))),
+  );
+  await waitFor(() => intruder.isOpen, "the node's opening");
+  intruder.send({ t: "hello", node: "n0", origin: a.broker.hub.origin });
+  intruder.send({ t: "events", e: [[1, Date.now(), "s", "injected", null, null, null, null]] });
+  await waitFor(() => intruder.closed, "intruder dropped");
   a.broker.publish({ channel: "s", data: "after" });
   await waitFor(() => sub.named().length === 2, "legit traffic continues");
   assert.deepEqual(
     sub.named().map((e) => e.data),
     ["secret", "after"],
   );
-  assert.equal(b.broker.hub.applied.has("EvilEvil"), false);
   sub.close();
 });
 
 test("without a key, only current members may open a replication link", async () => {
   const nodes = await cluster(null, 2);
   const [, b] = nodes as [TestNode, TestNode];
-  const closed = await new Promise<boolean>((resolve) => {
-    const req = request({
-      host: "127.0.0.1",
-      port: b.port,
-      path: "/_shoal/replication",
-      headers: { Connection: "Upgrade", Upgrade: "shoal-replication/1" },
-    });
-    req.on("upgrade", (_res, socket) => {
-      const body = Buffer.from(JSON.stringify({ t: "hello", node: "stranger", origin: "Stranger" }));
-      const head = Buffer.alloc(4);
-      head.writeUInt32BE(body.length);
-      socket.write(Buffer.concat([head, body]));
-      socket.on("close", () => resolve(true));
-      socket.on("error", () => resolve(true));
-    });
-    req.on("error", () => resolve(true));
-    req.end();
-    // A link the node failed to refuse would stay open: give up (and fail) after a generous wait.
-    setTimeout(() => resolve(false), 10_000).unref();
-  });
-  assert.equal(closed, true);
+  const stranger = await RawLink.open(b.port);
+  stranger.sendOpening();
+  stranger.send({ t: "hello", node: "stranger", origin: "Stranger" });
+  await waitFor(() => stranger.closed, "stranger refused");
   assert.equal(b.broker.hub.applied.has("Stranger"), false);
   // The members' own link is unaffected.
   assert.ok(b.broker.status().replication.every((l) => l.connected));
@@ -235,15 +197,13 @@ test("without a key, only current members may open a replication link", async ()
 
 test("a peer that was down gets the events it missed once its link is back", async () => {
   const registry = new StaticCluster();
-  const a = await startNode({ membership: registry.join("a", "127.0.0.1:1") });
+  const [portA, portB] = [await freePort(), await freePort()];
+  const a = await startNode({ membership: registry.join("a", `127.0.0.1:${portA}`) }, portA);
   all.push(a);
   // Announce b's address before b listens: a's link retries until b is up.
-  const probe = await startNode();
-  const port = probe.port;
-  await probe.stop();
-  const bMembership = registry.join("b", `127.0.0.1:${port}`);
+  const bMembership = registry.join("b", `127.0.0.1:${portB}`);
   for (let i = 0; i < 20; i++) a.broker.publish({ channel: "late", data: String(i) });
-  const b = await startNode({ membership: bMembership }, port);
+  const b = await startNode({ membership: bMembership }, portB);
   all.push(b);
   await waitFor(() => b.broker.hub.counters.received === 20, "b caught up", 15_000);
   const sub = await SseClient.open(b.base, "/channel/late", { "Last-Event-ID": "c" });

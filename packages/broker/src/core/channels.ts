@@ -52,6 +52,11 @@ export class ChannelTable {
     return this.channels.get(name);
   }
 
+  /** Every channel held (the broadcast channel included). */
+  values(): IterableIterator<Channel> {
+    return this.channels.values();
+  }
+
   /**
    * The channel `name`, created if needed. At the cap, the least recently used channel without
    * subscribers is forgotten first; when every channel has subscribers, a channel created for a

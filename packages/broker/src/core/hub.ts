@@ -4,8 +4,8 @@
  * through {@link Hub.publish} (accepted here) or {@link Hub.apply} (accepted elsewhere).
  */
 
-import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import type { Runtime, Timer } from "@shoal/memberlist";
 import { SharedChunk } from "../sse/chunk.ts";
 import { comment, frameBody, jitteredRetry, retryOnly, STREAM_HEADERS, withId } from "../sse/frame.ts";
 import { Subscriber, type SubscriberOwner } from "../sse/subscriber.ts";
@@ -16,6 +16,7 @@ import { ALL_CHANNELS, type BrokerEvent } from "./event.ts";
 import { Feed, feedKey } from "./feed.ts";
 import type { HistoryLimits } from "./history.ts";
 import { HistoryBudget } from "./history-budget.ts";
+import { nodeTimers } from "./node-timers.ts";
 import { OriginLog } from "./origin-log.ts";
 import { type Replay, replayAfter, resetEvent } from "./replay.ts";
 
@@ -40,6 +41,8 @@ export interface HubOptions {
   readyEvent: boolean;
   /** Clock, ms since the epoch (injectable for tests). */
   now?: () => number;
+  /** Timers and randomness (the simulator injects its own); default: Node's. */
+  runtime?: Runtime;
 }
 
 /** Counters exported by `/metrics`. */
@@ -106,15 +109,19 @@ export class Hub implements SubscriberOwner {
   private readonly dirty = new Set<Feed>();
   private flushScheduled = false;
   private seq = 0;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: Timer | null = null;
+  private sweepTimer: Timer | null = null;
+  private readonly runtime: Runtime;
+  /** origin -> highest seq known lost (declared by replication): cursors below it get `reset`. */
+  readonly lost: Vector = new Map();
   private readonly now: () => number;
   private readonly heartbeat = SharedChunk.from(comment("heartbeat"));
   private readonly listeners = new Set<(ev: BrokerEvent) => void>();
   private readonly interestListeners = new Set<(channel: string, interested: boolean) => void>();
 
   constructor(private readonly options: HubOptions) {
-    this.origin = randomBytes(6).toString("base64url");
+    this.runtime = options.runtime ?? nodeTimers;
+    this.origin = Buffer.from(this.runtime.randomBytes(6)).toString("base64url");
     this.now = options.now ?? Date.now;
     this.historyBudget = new HistoryBudget(options.historyTotalBytes ?? 256 * 1024 * 1024);
     this.channels = new ChannelTable({
@@ -123,15 +130,16 @@ export class Hub implements SubscriberOwner {
       maxChannels: options.maxChannels ?? 100_000,
     });
     this.log = new OriginLog(options.outboxEvents, options.outboxBytes ?? 64 * 1024 * 1024);
-    if (options.heartbeatMs > 0) {
-      this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatMs);
-      this.heartbeatTimer.unref();
-    }
-    this.sweepTimer = setInterval(
-      () => this.sweep(),
-      Math.min(5_000, Math.max(250, options.history.maxAgeMs)),
-    );
-    this.sweepTimer.unref();
+    if (options.heartbeatMs > 0) this.every(options.heartbeatMs, "heartbeatTimer", () => this.beat());
+    this.every(Math.min(5_000, Math.max(250, options.history.maxAgeMs)), "sweepTimer", () => this.sweep());
+  }
+
+  /** Runs `fn` every `ms` on the runtime's one-shot timers, keeping the handle in `slot`. */
+  private every(ms: number, slot: "heartbeatTimer" | "sweepTimer", fn: () => void): void {
+    this[slot] = this.runtime.setTimer(ms, () => {
+      fn();
+      if (this[slot] !== null) this.every(ms, slot, fn);
+    });
   }
 
   /** Open streams. */
@@ -199,6 +207,30 @@ export class Hub implements SubscriberOwner {
     return true;
   }
 
+  /**
+   * Replication could not get `origin`'s events up to `to` (nobody holds them any more): they
+   * count as applied, and every cursor below `to` is answered with `reset`. Open streams are
+   * ended with a `retry:` so their clients resume and learn it, rather than miss it silently.
+   */
+  noteLost(origin: string, to: number): void {
+    if ((this.applied.get(origin) ?? 0) >= to) return;
+    this.applied.set(origin, to);
+    this.lost.set(origin, to);
+    this.closeAll();
+  }
+
+  /** Events of `origin` after seq `after` that some channel's history still holds, in seq order. */
+  heldAfter(origin: string, after: number): BrokerEvent[] {
+    const out: BrokerEvent[] = [];
+    const from: Vector = new Map([[origin, after]]);
+    for (const ch of this.channels.values()) {
+      ch.history.forEachAfter(from, (ev) => {
+        if (ev.origin === origin) out.push(ev);
+      });
+    }
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
   /** Opens an event stream on `res` (status, headers, replay, then live events). */
   subscribe(res: ServerResponse, req: SubscribeRequest): Subscriber {
     const channels = [...new Set(req.channels)].sort();
@@ -229,7 +261,9 @@ export class Hub implements SubscriberOwner {
         head += resetEvent("invalid-cursor", channels);
       } else {
         this.counters.replays++;
-        const { text, vector } = this.replay(channels, cursor, sub.clientId);
+        let { text, vector } = this.replay(channels, cursor, sub.clientId);
+        if (!text.startsWith("event: reset") && isAheadOf(this.lost, cursor))
+          text = resetEvent("events-lost", channels) + text;
         if (text.startsWith("event: reset")) this.counters.resets++;
         head += text;
         mergeInto(vector, feed.vector);
@@ -273,8 +307,8 @@ export class Hub implements SubscriberOwner {
 
   /** Stops timers and closes every stream. */
   close(): void {
-    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.heartbeatTimer?.cancel();
+    this.sweepTimer?.cancel();
     this.heartbeatTimer = null;
     this.sweepTimer = null;
     this.closeAll();
@@ -323,7 +357,7 @@ export class Hub implements SubscriberOwner {
     this.dirty.add(feed);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      this.runtime.setTimer(0, () => this.flush());
     }
   }
 

@@ -9,6 +9,7 @@ import type { Authorizer } from "../auth/jwt.ts";
 import type { BackplaneStatus, OpenStream } from "../backplane/backplane.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "../core/event.ts";
 import type { Hub, PublishInput } from "../core/hub.ts";
+import { AckTimeoutError } from "../core/plane.ts";
 import { RequestError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { readJsonBody } from "./body.ts";
@@ -125,7 +126,10 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
     if (auth !== null) await auth.checkPublish(req, url, channel);
     const fields = parsePublishBody(await readJsonBody(req, maxBody, deps.maxJsonDepth));
-    const ev = await deps.accept({ channel, client: client ?? undefined, ...fields });
+    const ev = await deps.accept({ channel, client: client ?? undefined, ...fields }).catch((err) => {
+      if (err instanceof AckTimeoutError) throw new RequestError(503, err.code, err.message);
+      throw err;
+    });
     sendJson(
       res,
       200,

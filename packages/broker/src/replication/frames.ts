@@ -1,7 +1,7 @@
 /**
  * Framing of the replication stream: a 4-byte big-endian length, then that many bytes.
  * The reader refuses frames past a bound so a broken or hostile peer cannot make it buffer
- * without limit.
+ * without limit, and holds only the bytes actually received: an announced length allocates nothing.
  */
 import { ReplicationError } from "../errors.ts";
 
@@ -23,6 +23,9 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  /** @param maxFrameBytes largest frame accepted now (raise it once the peer is trusted). */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
+
   /** Feeds a chunk; returns the complete frames it finished. Throws {@link ReplicationError}. */
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
@@ -32,7 +35,10 @@ export class FrameReader {
       if (this.buffered < 4) break;
       const head = this.peek(4);
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new ReplicationError(`peer sent a frame of ${length} bytes`);
+      if (length > this.maxFrameBytes)
+        throw new ReplicationError(
+          `peer announced a frame of ${length} bytes (at most ${this.maxFrameBytes} now)`,
+        );
       if (this.buffered < 4 + length) break;
       const all = this.take(4 + length);
       frames.push(all.subarray(4));

@@ -5,16 +5,30 @@
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "../core/event.ts";
 import { ReplicationError } from "../errors.ts";
 
-/** Path of the HTTP upgrade on the broker's own port. */
-export const REPLICATION_PATH = "/_shoal/replication";
-/** Value of the `Upgrade:` header. */
-export const REPLICATION_PROTOCOL = "shoal-replication/1";
-
+/**
+ * A link runs from the dialling node (client) to the accepting one (server).
+ * - `hello` (client): who I am, and my origin (this run's id).
+ * - `welcome` (server): who I am, my origin, and the highest seq of your origin I hold.
+ * - `events` (client): the client's own events, strictly the next seqs after the last ones sent.
+ * - `gap` (client): my own events up to `to` can no longer be sent (my outbox dropped them).
+ * - `repair` (client): events of `o`, another origin, that I hold after seq `a` (holes are events
+ *   nobody can send any more).
+ * - `have` (client): the highest seq I hold of each origin, so the server can repair me.
+ * - `ack` (server): the highest seq of your origin I hold.
+ */
 export type LinkMessage =
   | { t: "hello"; node: string; origin: string }
-  | { t: "welcome"; node: string; acked: number }
+  | { t: "welcome"; node: string; origin: string; acked: number }
   | { t: "events"; e: WireEvent[] }
+  | { t: "gap"; to: number }
+  | { t: "repair"; o: string; a: number; e: WireEvent[] }
+  | { t: "have"; v: [string, number][] }
   | { t: "ack"; s: number };
+
+/** Most origins in one `have` (the cursor bound allows far fewer; this only bounds work). */
+export const MAX_HAVE_ORIGINS = 10_000;
+const ORIGIN = /^[A-Za-z0-9_-]{1,32}$/;
+const NODE_NAME_MAX = 512;
 
 /** Compact event: [seq, time, channel, data, event, client, retry, userId]. */
 export type WireEvent = [
@@ -53,22 +67,32 @@ export function parseMessage(payload: Buffer): LinkMessage {
   const m = msg as Record<string, unknown>;
   switch (m.t) {
     case "hello":
-      if (
-        typeof m.node !== "string" ||
-        typeof m.origin !== "string" ||
-        !/^[A-Za-z0-9_-]{1,32}$/.test(m.origin)
-      )
-        throw new ReplicationError("bad hello");
+      if (!isNodeName(m.node) || !isOrigin(m.origin)) throw new ReplicationError("bad hello");
       return { t: "hello", node: m.node, origin: m.origin };
     case "welcome":
-      if (typeof m.node !== "string" || !isSeq(m.acked)) throw new ReplicationError("bad welcome");
-      return { t: "welcome", node: m.node, acked: m.acked };
+      if (!isNodeName(m.node) || !isOrigin(m.origin) || !isSeq(m.acked))
+        throw new ReplicationError("bad welcome");
+      return { t: "welcome", node: m.node, origin: m.origin, acked: m.acked };
     case "ack":
       if (!isSeq(m.s)) throw new ReplicationError("bad ack");
       return { t: "ack", s: m.s };
     case "events":
       if (!Array.isArray(m.e)) throw new ReplicationError("bad events");
       return { t: "events", e: m.e as WireEvent[] };
+    case "gap":
+      if (!isSeq(m.to)) throw new ReplicationError("bad gap");
+      return { t: "gap", to: m.to };
+    case "repair":
+      if (!isOrigin(m.o) || !isSeq(m.a) || !Array.isArray(m.e)) throw new ReplicationError("bad repair");
+      return { t: "repair", o: m.o, a: m.a, e: m.e as WireEvent[] };
+    case "have": {
+      if (!Array.isArray(m.v) || m.v.length > MAX_HAVE_ORIGINS) throw new ReplicationError("bad have");
+      for (const entry of m.v as unknown[]) {
+        if (!Array.isArray(entry) || entry.length !== 2 || !isOrigin(entry[0]) || !isSeq(entry[1]))
+          throw new ReplicationError("bad have entry");
+      }
+      return { t: "have", v: m.v as [string, number][] };
+    }
     default:
       throw new ReplicationError("unknown message type");
   }
@@ -100,6 +124,14 @@ export function fromWire(origin: string, w: unknown): BrokerEvent {
     retry: retry ?? undefined,
     userId: userId ?? undefined,
   };
+}
+
+function isOrigin(v: unknown): v is string {
+  return typeof v === "string" && ORIGIN.test(v);
+}
+
+function isNodeName(v: unknown): v is string {
+  return typeof v === "string" && v.length > 0 && v.length <= NODE_NAME_MAX;
 }
 
 function isSeq(v: unknown): v is number {

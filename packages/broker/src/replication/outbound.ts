@@ -1,21 +1,20 @@
 /**
- * The sending half of replication towards one peer: a persistent connection (HTTP upgrade on
- * the peer's broker port) over which this node's own events go out in batches. The peer acks
- * the highest seq it applied; unacknowledged events are re-sent after a reconnect, taken from
- * the shared {@link OriginLog} (the per-peer outbox is just the acked position in it).
+ * The sending half of replication towards one peer: a persistent link (dialled through the
+ * {@link LinkNetwork}) over which this node's own events go out in batches, plus repairs of other
+ * origins' events the peer lacks (see `repair.ts`). The peer acks the highest own seq it holds;
+ * what is unacknowledged is re-sent after a reconnect, taken from the shared {@link OriginLog}.
+ *
+ * The peer proves who it is by where it was reached: we dial the address the member list gives,
+ * so its `welcome` tells us its origin (which our inbound side then requires of its `hello`s).
  */
-
-import { randomBytes } from "node:crypto";
-import { request } from "node:http";
-import type { Socket } from "node:net";
-import { splitHostPort } from "@shoal/memberlist";
+import type { BrokerEvent } from "../core/event.ts";
 import type { Hub } from "../core/hub.ts";
 import { ReplicationError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Peer } from "../membership/membership.ts";
-import { LinkCipher } from "./cipher.ts";
-import { LinkConnection } from "./connection.ts";
-import { type LinkMessage, REPLICATION_PATH, REPLICATION_PROTOCOL, toWire } from "./messages.ts";
+import type { ReplicationDriver, Timer } from "./driver.ts";
+import { Link } from "./link.ts";
+import { type LinkMessage, toWire } from "./messages.ts";
 
 /** Settings shared by every outbound link. */
 export interface LinkSettings {
@@ -23,32 +22,52 @@ export interface LinkSettings {
   secret: Uint8Array | null;
   /** Most events per frame. */
   batchEvents: number;
-  /** Most events sent and not yet acknowledged. */
+  /** Most own events sent and not yet acknowledged. */
   windowEvents: number;
   connectTimeoutMs: number;
   logger: Logger;
 }
 
+/** What an outbound link tells its owner. */
+export interface OutboundEvents {
+  /** The peer said who it is (its origin), on every (re)connect. */
+  welcomed(link: OutboundLink, origin: string): void;
+  /** The peer acknowledged more of our events. */
+  acked(link: OutboundLink): void;
+}
+
+/** Repairs queued for the peer: another origin's events, sent after `after`. */
+interface RepairJob {
+  events: BrokerEvent[];
+  next: number;
+  after: number;
+}
+
 export class OutboundLink {
   /** Highest own seq the peer acknowledged. */
   acked = 0;
+  /** The peer's origin, from its last welcome (null before the first). */
+  peerOrigin: string | null = null;
   /** Highest own seq sent on the current connection. */
   private sent = 0;
-  private conn: LinkConnection | null = null;
+  private link: Link | null = null;
   private ready = false;
   private closed = false;
-  private pumpScheduled = false;
+  private pumpTimer: Timer | null = null;
   private waitingDrain = false;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: Timer | null = null;
   private backoffMs = 50;
   /** Consecutive failed attempts, and whether the link ever worked (for log levels). */
   private failures = 0;
   private everUp = false;
+  private readonly repairs = new Map<string, RepairJob>();
 
   constructor(
     readonly peer: Peer,
     private readonly hub: Hub,
     private readonly settings: LinkSettings,
+    private readonly driver: ReplicationDriver,
+    private readonly owner: OutboundEvents,
   ) {}
 
   get connected(): boolean {
@@ -63,7 +82,7 @@ export class OutboundLink {
   /** Age of the oldest event the peer has not acknowledged, ms (0 when none). */
   get lagMs(): number {
     const oldest = this.hub.log.after(this.acked, 1)[0];
-    return oldest === undefined ? 0 : Math.max(0, Date.now() - oldest.time);
+    return oldest === undefined ? 0 : Math.max(0, this.driver.wallClock() - oldest.time);
   }
 
   start(): void {
@@ -72,127 +91,135 @@ export class OutboundLink {
 
   /** New events are in the log: send them at the next turn (coalesces bursts into batches). */
   kick(): void {
-    if (this.pumpScheduled || !this.ready) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
+    if (this.pumpTimer !== null || !this.ready) return;
+    this.pumpTimer = this.driver.runtime.setTimer(0, () => {
+      this.pumpTimer = null;
       this.pump();
     });
+  }
+
+  /** Tells the peer what we hold, so it can repair us. */
+  sendHave(vector: [string, number][]): void {
+    if (this.ready) this.link?.send({ t: "have", v: vector });
+  }
+
+  /** Queues `events` of `origin` (after seq `after`, in seq order) for the peer, unless one is under way. */
+  repair(origin: string, after: number, events: BrokerEvent[]): void {
+    if (!this.ready || events.length === 0 || this.repairs.has(origin)) return;
+    this.repairs.set(origin, { events, next: 0, after });
+    this.kick();
   }
 
   close(): void {
     this.closed = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.conn?.close();
+    this.retryTimer?.cancel();
+    this.pumpTimer?.cancel();
+    this.link?.close();
   }
 
   private connect(): void {
     if (this.closed) return;
-    const target = splitHostPort(this.peer.httpAddr);
-    if (target === null) {
-      this.retryLater(new ReplicationError(`not a host:port address: '${this.peer.httpAddr}'`));
-      return;
-    }
-    const clientNonce = randomBytes(16);
-    const req = request({
-      host: target.host,
-      port: target.port,
-      path: REPLICATION_PATH,
-      method: "GET",
-      timeout: this.settings.connectTimeoutMs,
-      headers: {
-        Connection: "Upgrade",
-        Upgrade: REPLICATION_PROTOCOL,
-        "X-Shoal-Nonce": clientNonce.toString("base64url"),
-        "X-Shoal-Node": this.settings.nodeName,
-      },
-    });
-    req.on("upgrade", (res, socket: Socket, head: Buffer) => {
-      let cipher: LinkCipher | null = null;
-      if (this.settings.secret !== null) {
-        const serverNonce = Buffer.from(String(res.headers["x-shoal-nonce"] ?? ""), "base64url");
-        if (serverNonce.length !== 16) {
-          socket.destroy();
-          this.retryLater(new ReplicationError("peer did not send a nonce (no key configured there?)"));
+    this.driver.network.dial(this.peer.httpAddr, this.settings.connectTimeoutMs).then(
+      (stream) => {
+        if (this.closed) {
+          stream.close();
           return;
         }
-        cipher = new LinkCipher(this.settings.secret, clientNonce, serverNonce, "client");
-      }
-      req.setTimeout(0);
-      socket.setTimeout(0);
-      this.attach(new LinkConnection(socket, cipher, head));
-    });
-    req.on("response", (res) => {
-      res.resume();
-      this.retryLater(new ReplicationError(`peer answered ${res.statusCode} instead of upgrading`));
-    });
-    req.on("timeout", () => req.destroy(new ReplicationError("connect timeout")));
-    req.on("error", (err) => this.retryLater(err));
-    req.end();
+        const link = new Link(stream, this.driver.runtime, this.settings.secret, "client");
+        this.link = link;
+        link.onOpen = () => link.send({ t: "hello", node: this.settings.nodeName, origin: this.hub.origin });
+        link.onMessage = (msg) => this.onMessage(link, msg);
+        link.onDrain = () => {
+          this.waitingDrain = false;
+          this.pump();
+        };
+        link.onClose = (err) => {
+          if (this.link === link) this.link = null;
+          this.retryLater(err);
+        };
+      },
+      (err: Error) => this.retryLater(err),
+    );
   }
 
-  private attach(conn: LinkConnection): void {
-    if (this.closed) {
-      conn.close();
-      return;
-    }
-    this.conn = conn;
-    conn.onMessage = (msg) => this.onMessage(msg);
-    conn.onClose = (err) => {
-      this.ready = false;
-      this.conn = null;
-      this.retryLater(err);
-    };
-    conn.socket.on("drain", () => {
-      this.waitingDrain = false;
-      this.pump();
-    });
-    conn.send({ t: "hello", node: this.settings.nodeName, origin: this.hub.origin });
-  }
-
-  private onMessage(msg: LinkMessage): void {
+  private onMessage(link: Link, msg: LinkMessage): void {
     if (msg.t === "welcome") {
+      if (msg.node !== this.peer.name) {
+        link.close(
+          new ReplicationError(`${this.peer.httpAddr} says it is ${msg.node}, not ${this.peer.name}`),
+        );
+        return;
+      }
+      link.trust();
       this.ready = true;
       this.backoffMs = 50;
       this.failures = 0;
       this.everUp = true;
+      this.peerOrigin = msg.origin;
+      this.repairs.clear();
+      const log = this.hub.log;
       // The peer's word is authoritative: after a restart it may know less than it once did.
-      this.acked = Math.min(msg.acked, this.hub.log.lastSeq);
+      this.acked = Math.min(msg.acked, log.lastSeq);
       this.sent = this.acked;
+      if (this.sent < log.firstSeq - 1) {
+        // Our outbox no longer has what the peer needs: say so, rather than skip silently.
+        this.sent = log.firstSeq - 1;
+        link.send({ t: "gap", to: this.sent });
+      }
       this.settings.logger.debug("replication link up", { peer: this.peer.name, acked: msg.acked });
+      this.owner.welcomed(this, msg.origin);
       this.pump();
     } else if (msg.t === "ack") {
-      if (msg.s > this.acked) this.acked = Math.min(msg.s, this.sent);
+      if (msg.s > this.acked) {
+        this.acked = Math.min(msg.s, this.sent);
+        this.owner.acked(this);
+      }
       this.pump();
     } else {
-      this.conn?.close(new ReplicationError(`unexpected ${msg.t} on outbound link`));
+      link.close(new ReplicationError(`unexpected ${msg.t} on outbound link`));
     }
   }
 
-  /** Sends batches while the window and the socket allow. */
+  /** Sends own events while the window and the link allow, then repairs. */
   private pump(): void {
-    const conn = this.conn;
-    if (conn === null || !this.ready || this.waitingDrain) return;
+    const link = this.link;
+    if (link === null || !this.ready || this.waitingDrain) return;
     const log = this.hub.log;
-    while (this.sent < log.lastSeq && this.sent - this.acked < this.settings.windowEvents) {
-      const room = Math.min(this.settings.batchEvents, this.settings.windowEvents - (this.sent - this.acked));
+    const window = this.settings.windowEvents;
+    while (this.sent < log.lastSeq && this.sent - this.acked < window) {
+      const room = Math.min(this.settings.batchEvents, window - (this.sent - this.acked));
+      if (this.sent < log.firstSeq - 1) {
+        this.sent = log.firstSeq - 1; // dropped from the bounded log meanwhile
+        link.send({ t: "gap", to: this.sent });
+        continue;
+      }
       const batch = log.after(this.sent, room);
-      if (batch.length === 0) {
-        this.sent = log.lastSeq; // the rest was dropped from the bounded log: the peer gets a gap
-        break;
-      }
       this.sent = batch[batch.length - 1]!.seq;
-      const ok = conn.send({ t: "events", e: batch.map(toWire) });
-      if (!ok) {
+      if (!link.send({ t: "events", e: batch.map(toWire) })) {
         this.waitingDrain = true;
-        break;
+        return;
       }
+    }
+    for (const [origin, job] of this.repairs) {
+      while (job.next < job.events.length) {
+        const batch = job.events.slice(job.next, job.next + this.settings.batchEvents);
+        job.next += batch.length;
+        const ok = link.send({ t: "repair", o: origin, a: job.after, e: batch.map(toWire) });
+        job.after = batch[batch.length - 1]!.seq;
+        if (!ok) {
+          this.waitingDrain = true;
+          if (job.next >= job.events.length) this.repairs.delete(origin);
+          return;
+        }
+      }
+      this.repairs.delete(origin);
     }
   }
 
   private retryLater(err?: Error): void {
     this.ready = false;
     this.waitingDrain = false;
+    this.repairs.clear();
     if (this.closed || this.retryTimer !== null) return;
     this.failures++;
     // Warn when a working link breaks, and once when a peer stays unreachable; retries are debug.
@@ -202,10 +229,9 @@ export class OutboundLink {
     else this.settings.logger.debug("replication link down", fields);
     const delay = this.backoffMs;
     this.backoffMs = Math.min(2_000, this.backoffMs * 2);
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.driver.runtime.setTimer(delay, () => {
       this.retryTimer = null;
       this.connect();
-    }, delay);
-    this.retryTimer.unref();
+    });
   }
 }

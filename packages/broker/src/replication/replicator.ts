@@ -4,7 +4,8 @@
  */
 import type { Hub } from "../core/hub.ts";
 import type { Membership, Peer } from "../membership/membership.ts";
-import { type LinkSettings, OutboundLink } from "./outbound.ts";
+import type { ReplicationDriver } from "./driver.ts";
+import { type LinkSettings, type OutboundEvents, OutboundLink } from "./outbound.ts";
 
 /** One outbound link, as `/status` and `/metrics` show it. */
 export interface LinkStatus {
@@ -17,6 +18,12 @@ export interface LinkStatus {
   lagMs: number;
 }
 
+/** What the replicator tells its owner beyond what a link does. */
+export interface ReplicatorEvents extends OutboundEvents {
+  /** A peer left or died (its link is closed). */
+  left(peer: Peer): void;
+}
+
 export class Replicator {
   private readonly links = new Map<string, OutboundLink>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -25,6 +32,8 @@ export class Replicator {
     private readonly hub: Hub,
     private readonly membership: Membership,
     private readonly settings: LinkSettings,
+    private readonly driver: ReplicationDriver,
+    private readonly owner: ReplicatorEvents,
   ) {}
 
   start(): void {
@@ -32,12 +41,21 @@ export class Replicator {
     this.unsubscribe.push(
       this.membership.onChange((change) => {
         if (change.type === "join") this.add(change.peer);
-        else this.remove(change.peer.name);
+        else this.remove(change.peer);
       }),
       this.hub.onPublished(() => {
         for (const link of this.links.values()) link.kick();
       }),
     );
+  }
+
+  /** The link to `name`, if it is a live peer. */
+  link(name: string): OutboundLink | undefined {
+    return this.links.get(name);
+  }
+
+  all(): IterableIterator<OutboundLink> {
+    return this.links.values();
   }
 
   /** Per-peer state for `/status` and `/metrics`. */
@@ -63,13 +81,14 @@ export class Replicator {
       if (existing.peer.httpAddr === peer.httpAddr) return;
       existing.close();
     }
-    const link = new OutboundLink(peer, this.hub, this.settings);
+    const link = new OutboundLink(peer, this.hub, this.settings, this.driver, this.owner);
     this.links.set(peer.name, link);
     link.start();
   }
 
-  private remove(name: string): void {
-    this.links.get(name)?.close();
-    this.links.delete(name);
+  private remove(peer: Peer): void {
+    this.links.get(peer.name)?.close();
+    this.links.delete(peer.name);
+    this.owner.left(peer);
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * Survivors repair each other. Every node tells each peer, over its outbound link, the highest
+ * seq it holds of every origin (`have`): when a link comes up, when a member leaves, and every
+ * `intervalMs`. A node that holds more of an origin no live member owns (the origin died, left,
+ * or restarted under a new origin) sends the difference from its histories (`repair`), so every
+ * survivor ends with the same events of it, within history bounds. Each is applied once, in seq
+ * order (the receiver only takes what continues what it holds).
+ */
+import type { Hub } from "../core/hub.ts";
+import type { ReplicationDriver, Timer } from "./driver.ts";
+import { MAX_HAVE_ORIGINS } from "./messages.ts";
+import type { OutboundLink } from "./outbound.ts";
+import type { Replicator } from "./replicator.ts";
+
+export class RepairExchange {
+  private timer: Timer | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly replicator: Replicator,
+    private readonly driver: ReplicationDriver,
+    private readonly intervalMs: number,
+    /** True when `origin` is this node's or a live member's. */
+    private readonly isOwned: (origin: string) => boolean,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.timer?.cancel();
+  }
+
+  /** Sends our `have` to one peer (a link came up) or to all (a member left; the timer). */
+  announce(to?: OutboundLink): void {
+    const vector = this.vector();
+    if (to !== undefined) to.sendHave(vector);
+    else for (const link of this.replicator.all()) link.sendHave(vector);
+  }
+
+  /** Peer `node` holds `vector`: send it what it lacks of unowned origins. */
+  onHave(node: string, vector: [string, number][]): void {
+    const link = this.replicator.link(node);
+    if (link === undefined || !link.connected) return;
+    const theirs = new Map(vector);
+    for (const [origin, seq] of this.hub.applied) {
+      const after = theirs.get(origin) ?? 0;
+      if (seq <= after || this.isOwned(origin)) continue;
+      link.repair(origin, after, this.hub.heldAfter(origin, after));
+    }
+  }
+
+  private vector(): [string, number][] {
+    const all = [...this.hub.applied];
+    return all.length <= MAX_HAVE_ORIGINS ? all : all.slice(all.length - MAX_HAVE_ORIGINS);
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = this.driver.runtime.setTimer(this.intervalMs, () => {
+      this.announce();
+      this.schedule();
+    });
+  }
+}
