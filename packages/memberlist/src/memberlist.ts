@@ -81,7 +81,13 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     const runtime: Runtime = c.runtime ?? ownedRuntime!;
     const transport: Transport =
       c.transport ??
-      (await NetTransport.create({ bindAddr: c.bindAddr, bindPort: c.bindPort, now: () => runtime.now() }));
+      (await NetTransport.create({
+        bindAddr: c.bindAddr,
+        bindPort: c.bindPort,
+        now: () => runtime.now(),
+        // The transport's own warnings (socket errors, dropped datagrams) go where the engine's go.
+        logger: log,
+      }));
 
     let engine: Engine;
     try {
