@@ -17,6 +17,7 @@ import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
 import { copyRecord, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
+import { queueCheck } from "./swim/queue-check.ts";
 import { deadNode, setAlive } from "./swim/state.ts";
 import { handleStream, pushPullNode, sendUserStream } from "./swim/streams.ts";
 import { NetTransport } from "./transport/net-transport.ts";
@@ -126,6 +127,12 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
         () => (c.pushPullInterval > 0 ? pushPullScale(c.pushPullInterval, engine.numNodes) : 0),
         () => pushPullTick(engine),
       );
+      // Only with a sink: a node without one draws no extra randomness for the loop's stagger.
+      if (c.metrics !== undefined && c.queueCheckInterval > 0)
+        engine.schedule(
+          () => c.queueCheckInterval,
+          () => queueCheck(engine),
+        );
       if (c.rejoinInterval > 0)
         engine.schedule(
           () => c.rejoinInterval,

@@ -101,7 +101,9 @@ export class Engine {
     readonly log: Logger,
     readonly hooks: EngineHooks,
   ) {
-    this.awareness = new Awareness(config.awarenessMaxMultiplier);
+    this.awareness = new Awareness(config.awarenessMaxMultiplier, (score) =>
+      this.metrics.setGauge(["memberlist", "health", "score"], score),
+    );
     this.broadcasts = new TransmitLimitedQueue(() => this.numNodes, config.retransmitMult);
     this.allowed = buildAllowList(config.cidrsAllowed);
     this.stallThreshold = Math.max(1, config.probeTimeout / 2);

@@ -15,6 +15,12 @@ const compoundOverhead = 2;
 
 /** Sends queued broadcasts to up to GossipNodes members (recently dead ones included, so they can refute). */
 export function gossip(e: Engine): void {
+  const started = e.runtime.now();
+  gossipOnce(e);
+  e.metrics.addSample(["memberlist", "gossip"], e.runtime.now() - started);
+}
+
+function gossipOnce(e: Engine): void {
   // The common idle case: nothing queued and no user broadcasts to ask for, so no targets to pick.
   if (e.broadcasts.numQueued() === 0 && !e.config.delegate?.getBroadcasts) return;
   const now = e.runtime.now();

@@ -44,7 +44,8 @@ function probe(e: Engine): void {
   }
 }
 
-function probeFinished(e: Engine, awarenessDelta: number): void {
+function probeFinished(e: Engine, awarenessDelta: number, startedAt: number): void {
+  e.metrics.addSample(["memberlist", "probeNode"], e.runtime.now() - startedAt);
   e.awareness.applyDelta(awarenessDelta);
   e.probing = false;
   if (e.probeTickPending && !e.stopped) {
@@ -60,6 +61,8 @@ function probeFinished(e: Engine, awarenessDelta: number): void {
 export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): void {
   e.probing = true;
   const probeInterval = e.awareness.scaleTimeout(e.config.probeInterval);
+  // Go counts every probe that runs on a stretched interval: this node thinks it is unhealthy.
+  if (probeInterval > e.config.probeInterval) e.metrics.incrCounter(["memberlist", "degraded", "probe"], 1);
   const ping: Ping = {
     seqNo: e.nextSeqNo(),
     node: node.name,
@@ -88,7 +91,7 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
     if (directPhase && e.config.ping) {
       e.config.ping.notifyPingComplete(toPublicNode(node), timestamp - sent, payload ?? new Uint8Array(0));
     }
-    probeFinished(e, -1);
+    probeFinished(e, -1, startedAt);
   };
 
   const fail = async () => {
@@ -98,7 +101,7 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
         node: node.name,
       });
       done = true;
-      probeFinished(e, -1);
+      probeFinished(e, -1, startedAt);
       return;
     }
     if (done) return;
@@ -132,11 +135,11 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
         });
         return;
       }
-      probeFinished(e, delta);
+      probeFinished(e, delta, startedAt);
       return;
     }
     e.log.info("suspecting a node: no acks received", { node: node.name });
-    probeFinished(e, delta);
+    probeFinished(e, delta, startedAt);
     suspectNode(e, { incarnation: probedIncarnation, node: node.name, from: e.config.name });
   };
 

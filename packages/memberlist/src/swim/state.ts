@@ -191,6 +191,8 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
     }
   }
 
+  e.metrics.incrCounter(["memberlist", "msg", "alive"], 1);
+
   if (oldState === NodeState.Dead || oldState === NodeState.Left) {
     e.hooks.join(toPublicNode(state));
   } else if (!bytesEqual(oldMeta, state.meta)) {
@@ -217,6 +219,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
   }
 
   encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
+  e.metrics.incrCounter(["memberlist", "msg", "suspect"], 1);
   const state = e.members.writable(known);
   state.incarnation = s.incarnation;
   state.state = NodeState.Suspect;
@@ -227,10 +230,12 @@ export function suspectNode(e: Engine, s: Suspect): void {
   const k = suspicionConfirmationsWanted(e.config.suspicionMult, n);
   const min = suspicionTimeout(e.config.suspicionMult, n, e.config.probeInterval);
   const max = e.config.suspicionMaxTimeoutMult * min;
-  const onTimeout = () => {
+  const onTimeout = (confirmations: number) => {
     e.suspicions.delete(s.node);
     const st = e.members.get(s.node);
     if (st && st.state === NodeState.Suspect && st.stateChange === changeTime) {
+      // Go: the timeout ran out before the expected confirmations came (the accusers may be the sick ones).
+      if (k > 0 && confirmations < k) e.metrics.incrCounter(["memberlist", "degraded", "timeout"], 1);
       e.log.info("marking a suspect node as dead", { node: s.node });
       deadNode(e, { incarnation: st.incarnation, node: st.name, from: e.config.name });
     }
@@ -256,6 +261,7 @@ export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null)
   } else {
     encodeAndBroadcast(e, d.node, { type: MessageType.Dead, body: d });
   }
+  e.metrics.incrCounter(["memberlist", "msg", "dead"], 1);
 
   const state = e.members.writable(known);
   state.incarnation = d.incarnation;

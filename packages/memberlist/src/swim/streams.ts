@@ -139,9 +139,6 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
     try {
       plain = await readMessage(e, reader, label, dl);
     } catch (err) {
-      if (err instanceof LimitError) {
-        refuseStream(e, "buffer_limit", "closed an inbound stream: unfinished messages hold too much", from);
-      }
       if (err instanceof NetworkError || err instanceof LimitError) throw err;
       // Tell the dialer why, as Go does; the reply itself goes through compression and encryption.
       const reply = encodeMessage({ type: MessageType.Err, body: { error: errorText(err) } });
@@ -185,6 +182,10 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
         e.junk.warn("unsupported message type on a stream", { type: plain[0], from });
     }
   } catch (err) {
+    // Past the byte budget, wherever it happened (the label header's read takes bytes too).
+    if (err instanceof LimitError) {
+      refuseStream(e, "buffer_limit", "closed an inbound stream: unfinished messages hold too much", from);
+    }
     e.log.debug("stream exchange failed", { from, err: errorText(err) });
   } finally {
     e.inboundStreams--;
