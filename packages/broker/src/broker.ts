@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Registry } from "prom-client";
 import { type AuthOptions, Authorizer } from "./auth/jwt.ts";
 import type { Backplane } from "./backplane/backplane.ts";
 import { type BackplaneOptions, createRedisBackplane } from "./backplane/create.ts";
@@ -23,10 +24,11 @@ import type { CorsOptions } from "./http/cors.ts";
 import { DEFAULT_MAX_JSON_DEPTH } from "./http/json-depth.ts";
 import { LimitCounters } from "./http/limits.ts";
 import { createRouter } from "./http/router.ts";
-import { type BrokerStatus, buildMetrics, buildStatus } from "./http/status.ts";
+import { type BrokerStatus, buildStatus } from "./http/status.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import type { Membership } from "./membership/membership.ts";
 import { StaticCluster } from "./membership/static.ts";
+import { BrokerMetrics, type BrokerMetricsOptions } from "./metrics/broker-metrics.ts";
 import type { ReplicationDriver } from "./replication/driver.ts";
 import { HttpLinkNetwork } from "./replication/http-network.ts";
 import { Replication, replicationDefaults } from "./replication/replication.ts";
@@ -109,6 +111,8 @@ export interface BrokerOptions {
    * the same backplane.
    */
   backplane?: string | BackplaneOptions | null;
+  /** Where `/metrics` comes from: an application's prom-client registry, process metrics. */
+  metrics?: BrokerMetricsOptions;
   logger?: Logger;
 }
 
@@ -131,7 +135,10 @@ export interface Broker {
    */
   accept(input: PublishInput): Promise<BrokerEvent>;
   status(): BrokerStatus;
-  metrics(): string;
+  /** The Prometheus exposition text of {@link metricsRegistry}. */
+  metrics(): Promise<string>;
+  /** The prom-client registry holding the broker's metrics (and its memberlist's, in `shoal start`). */
+  readonly metricsRegistry: Registry;
   /** Stops accepting subscriptions and publishes (503), keeps serving status. */
   drain(): void;
   /** Waits until every live peer acknowledged every event accepted here; false on timeout. */
@@ -157,6 +164,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     wallClock: Date.now,
     network: network!,
   };
+  const brokerMetrics = new BrokerMetrics(options.metrics);
   const hub = new Hub({
     history: {
       maxEvents: options.historyMaxEvents ?? 1000,
@@ -173,6 +181,10 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     readyEvent: options.readyEvent ?? true,
     runtime: driver.runtime,
     now: driver.wallClock,
+    observer: {
+      delivered: (ms) => brokerMetrics.deliveryLatency.observe(Math.max(0, ms) / 1000),
+      replicated: (ms) => brokerMetrics.replicationDelay.observe(Math.max(0, ms) / 1000),
+    },
   });
   const replication = new Replication(hub, membership, driver, {
     ...replicationDefaults,
@@ -224,7 +236,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     rejected: () => rejected,
   };
   const status = (): BrokerStatus => buildStatus(sources);
-  const metrics = (): string => buildMetrics(sources);
+  brokerMetrics.track(sources);
+  const metrics = (): Promise<string> => brokerMetrics.text();
   const routes = createRouter({
     hub,
     auth,
@@ -239,7 +252,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     open: backplane === null ? null : (channels, cursor) => backplane.open(channels, cursor),
     backplaneStatus: () => backplane?.status() ?? null,
     status,
-    metrics,
+    metrics: brokerMetrics,
     onRejected: () => {
       rejected++;
     },
@@ -265,6 +278,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     membership,
     backplane,
     dashboard,
+    metricsRegistry: brokerMetrics.registry,
     handle,
     handleUpgrade: (req, socket, head) =>
       backplane === null && (network?.handleUpgrade(req, socket, head) ?? false),

@@ -28,7 +28,7 @@ export type { DashboardMember, DashboardSnapshot } from "./dashboard/snapshot.ts
 export { DemoCluster, type DemoOptions } from "./demo/cluster.ts";
 export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
 export type { CorsOptions } from "./http/cors.ts";
-export { createLogger, type Logger, type LogLevel } from "./log.ts";
+export { createLogger, type LogFormat, type Logger, type LogLevel } from "./log.ts";
 export {
   type BrokerMeta,
   decodeMeta,
@@ -38,6 +38,8 @@ export {
 } from "./membership/memberlist-adapter.ts";
 export type { Membership, MembershipStatus, Peer, PeerChange } from "./membership/membership.ts";
 export { StaticCluster, StaticMembership } from "./membership/static.ts";
+export type { BrokerMetricsOptions } from "./metrics/broker-metrics.ts";
+export { PrometheusMetricsSink, promMetricName } from "./metrics/memberlist-sink.ts";
 export { type NodeConfig, type ShoalNode, startShoalNode } from "./node.ts";
 export type { LinkStatus } from "./replication/replicator.ts";
 export { comment, frameBody, jitteredRetry, STREAM_HEADERS } from "./sse/frame.ts";

@@ -4,12 +4,14 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
 import { RttTracker } from "./dashboard/rtt.ts";
 import { unreadBodyHeaders } from "./http/unread-body.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
+import { PrometheusMetricsSink } from "./metrics/memberlist-sink.ts";
 
 /** Everything `shoal start` can be told. */
 export interface NodeConfig {
@@ -90,6 +92,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
   const dashboard = config.dashboard !== false;
   // The dashboard shows each member's last probe round trip; the memberlist reports it here.
   const rtt = dashboard ? new RttTracker() : null;
+  // One registry for the broker's metrics, the memberlist's and the process's: one `/metrics`.
+  const registry = new Registry();
   let membership: MemberlistMembership;
   try {
     membership = await MemberlistMembership.create({
@@ -102,6 +106,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
       secretKey: config.secretKey,
       profile: config.gossipProfile,
       ...(rtt !== null ? { overrides: { ping: rtt } } : {}),
+      metrics: new PrometheusMetricsSink(registry),
       logger,
     });
   } catch (err) {
@@ -126,6 +131,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
     readyEvent: config.readyEvent,
     dashboard: rtt !== null ? { rtt } : false,
+    metrics: { registry, processMetrics: true },
     logger,
   });
   membership.onChange((change) =>

@@ -52,7 +52,7 @@ test("events published on any node reach subscribers on every node, once each, i
     () => nodes.every((n) => n.broker.status().replication.every((l) => l.lagEvents === 0)),
     "all acked",
   );
-  const metrics = nodes[0]!.broker.metrics();
+  const metrics = await nodes[0]!.broker.metrics();
   assert.match(metrics, /^shoal_replication_lag_events\{peer="n1"\} 0$/m);
   assert.match(metrics, /^shoal_replication_lag_seconds\{peer="n2"\} 0$/m);
   assert.match(metrics, /^shoal_replication_connected\{peer="n1"\} 1$/m);

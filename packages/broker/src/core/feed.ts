@@ -48,10 +48,14 @@ export class Feed {
     this.pending.push({ ev, body, text: withId(encodeCursor(this.vector), body) });
   }
 
-  /** Writes pending events to every subscriber; returns the number of deliveries. */
-  flush(): number {
+  /**
+   * Writes pending events to every subscriber; returns the number of deliveries. `observe` is
+   * called once per event when the feed has subscribers (for the delivery-latency histogram).
+   */
+  flush(observe?: (ev: BrokerEvent) => void): number {
     const pending = this.pending;
     if (pending.length === 0) return 0;
+    if (observe !== undefined && this.subscribers.size > 0) for (const { ev } of pending) observe(ev);
     this.pending = [];
     const targeted = this.pendingTargeted;
     this.pendingTargeted = false;

@@ -43,6 +43,16 @@ export interface HubOptions {
   now?: () => number;
   /** Timers and randomness (the simulator injects its own); default: Node's. */
   runtime?: Runtime;
+  /** Told each event's age as it is delivered here and as it arrives from a peer (for metrics). */
+  observer?: HubObserver;
+}
+
+/** Ages in ms since an event's acceptance at its origin (clocks of two nodes for a peer's events). */
+export interface HubObserver {
+  /** The event was written to this node's subscribers (once per event and feed). */
+  delivered(ageMs: number): void;
+  /** The event arrived from a peer and was applied. */
+  replicated(ageMs: number): void;
 }
 
 /** Counters exported by `/metrics`. */
@@ -203,6 +213,7 @@ export class Hub implements SubscriberOwner {
       return false;
     }
     this.counters.received++;
+    this.options.observer?.replicated(this.now() - ev.time);
     this.deliver(ev);
     return true;
   }
@@ -317,7 +328,11 @@ export class Hub implements SubscriberOwner {
   /** Writes pending batches now (also runs on its own at the next event-loop turn). */
   flush(): void {
     this.flushScheduled = false;
-    for (const feed of this.dirty) this.counters.delivered += feed.flush();
+    const observer = this.options.observer;
+    const now = this.now();
+    const observe =
+      observer === undefined ? undefined : (ev: BrokerEvent) => observer.delivered(now - ev.time);
+    for (const feed of this.dirty) this.counters.delivered += feed.flush(observe);
     this.dirty.clear();
   }
 

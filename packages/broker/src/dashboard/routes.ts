@@ -10,6 +10,7 @@ import { RequestError } from "../errors.ts";
 import { sendJson } from "../http/router.ts";
 import { unreadBodyHeaders } from "../http/unread-body.ts";
 import type { Logger } from "../log.ts";
+import { STREAM_HEADERS } from "../sse/frame.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import type { DashboardFeed } from "./feed.ts";
 
@@ -55,6 +56,11 @@ export function createDashboardRoutes(
       if (res.destroyed) return;
       if (what === "snapshot") {
         sendJson(res, 200, feed.snapshot());
+        return;
+      }
+      if (req.method === "HEAD") {
+        res.writeHead(200, { ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" });
+        res.end();
         return;
       }
       req.socket.setTimeout(0);

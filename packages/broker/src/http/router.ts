@@ -12,6 +12,8 @@ import type { Hub, PublishInput } from "../core/hub.ts";
 import { AckTimeoutError } from "../core/plane.ts";
 import { RequestError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { BrokerMetrics } from "../metrics/broker-metrics.ts";
+import { STREAM_HEADERS } from "../sse/frame.ts";
 import { readJsonBody } from "./body.ts";
 import { type CorsOptions, corsHeaders, PREFLIGHT_HEADERS } from "./cors.ts";
 import type { LimitCounters, LimitName } from "./limits.ts";
@@ -41,7 +43,8 @@ export interface RouterDeps {
   open: ((channels: string[], cursor: string | null) => Promise<OpenStream>) | null;
   backplaneStatus(): BackplaneStatus | null;
   status(): BrokerStatus;
-  metrics(): string;
+  /** `/metrics` text, and the publish-latency histogram. */
+  metrics: BrokerMetrics;
   onRejected(): void;
   logger: Logger;
 }
@@ -88,6 +91,12 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
     if (auth !== null) await auth.checkSubscribe(req, url, channels);
     if (req.socket.destroyed) return;
+    if (req.method === "HEAD") {
+      // What a GET would answer, without opening a stream.
+      res.writeHead(200, { ...STREAM_HEADERS, ...headers });
+      res.end();
+      return;
+    }
     const header = req.headers["last-event-id"];
     const cursor =
       (typeof header === "string" && header !== "" ? header : null) ??
@@ -118,6 +127,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     client: string | null,
     headers: Record<string, string>,
   ): Promise<void> => {
+    const started = performance.now();
     if (deps.isDraining())
       throw new RequestError(503, "ERR_DRAINING", "node is shutting down; publish elsewhere");
     if (channel !== ALL_CHANNELS && !isValidName(channel))
@@ -136,6 +146,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       { origin: ev.origin, seq: ev.seq, channel: ev.channel === ALL_CHANNELS ? null : ev.channel },
       headers,
     );
+    deps.metrics.publishDuration.observe((performance.now() - started) / 1000);
   };
 
   const route = async (
@@ -155,7 +166,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       const [root, channel, clientWord, client, ...rest] = parts;
       if (root === "status" || root === "metrics" || root === "healthz") {
         if (parts.length !== 1) throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
-        if (method !== "GET") throw new RequestError(405, "ERR_METHOD", "use GET");
+        // HEAD: the same status and headers as GET; node:http sends no body for it.
+        if (method !== "GET" && method !== "HEAD") throw new RequestError(405, "ERR_METHOD", "use GET");
         if (root === "healthz") {
           // A backplane that is down degrades the node (publishes get 503) but stays 200: its
           // streams are still served and catch up when Redis returns.
@@ -175,9 +187,9 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
         if (auth !== null) await auth.checkAdmin(req, url);
         if (root === "status") sendJson(res, 200, deps.status(), headers);
         else {
-          const text = deps.metrics();
+          const text = await deps.metrics.text();
           res.writeHead(200, {
-            "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+            "Content-Type": deps.metrics.contentType,
             "Content-Length": Buffer.byteLength(text),
             ...headers,
           });
@@ -193,7 +205,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       )
         throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
       if (channel === "") throw new RequestError(404, "ERR_NOT_FOUND", "no such route");
-      if (method === "GET") await subscribe(req, res, url, channel ?? null, client ?? null, headers);
+      if (method === "GET" || method === "HEAD")
+        await subscribe(req, res, url, channel ?? null, client ?? null, headers);
       else if (method === "POST")
         await publish(req, res, url, channel ?? ALL_CHANNELS, client ?? null, headers);
       else throw new RequestError(405, "ERR_METHOD", "use GET to subscribe, POST to publish");

@@ -13,6 +13,7 @@ import {
   joinHostPort,
   Memberlist,
   type MemberlistConfig,
+  type MetricsSink,
   type Node,
 } from "@shoal/memberlist";
 import { BrokerConfigError } from "../errors.ts";
@@ -61,6 +62,8 @@ export interface MemberlistMembershipOptions {
   secretKey?: Uint8Array | null;
   /** `lan` (memberlist's defaults) or `local` (faster, for loopback and tests). */
   profile?: "lan" | "local";
+  /** Where the memberlist reports its metrics (Go's names): e.g. a {@link PrometheusMetricsSink}. */
+  metrics?: MetricsSink;
   /** Anything else for memberlist. */
   overrides?: Partial<MemberlistConfig>;
   logger: Logger;
@@ -90,6 +93,7 @@ export class MemberlistMembership implements Membership {
       advertisePort: 0,
       delegate: { nodeMeta: () => meta },
       logger: options.logger,
+      ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
       ...options.overrides,
     };
     if (options.secretKey) config.secretKey = options.secretKey;
