@@ -32,6 +32,7 @@ import { BrokerMetrics, type BrokerMetricsOptions } from "./metrics/broker-metri
 import type { ReplicationDriver } from "./replication/driver.ts";
 import { HttpLinkNetwork } from "./replication/http-network.ts";
 import { Replication, replicationDefaults } from "./replication/replication.ts";
+import { clusterSecurity } from "./security.ts";
 
 export type { BrokerStatus } from "./http/status.ts";
 
@@ -75,7 +76,11 @@ export interface BrokerOptions {
   maxChannelsPerStream?: number;
   /** Own events kept for lagging peers (default 100,000). */
   outboxEvents?: number;
-  /** Shared cluster key: when set, replication links are authenticated and encrypted with it. */
+  /**
+   * Shared cluster key: when set, replication links are authenticated and encrypted with it.
+   * With `auth` on and a membership that spans processes, set it: without it anyone who joins
+   * the membership gets every event without a token (`startShoalNode` refuses that setup).
+   */
   secretKey?: Uint8Array | null;
   /** JWT authorisation; off when absent. */
   auth?: AuthOptions | null;
@@ -225,6 +230,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   let rejected = 0;
   const limits = new LimitCounters();
 
+  const security = clusterSecurity({ secretKey: options.secretKey ?? null, auth: options.auth ?? null });
   const sources = {
     hub,
     membership,
@@ -233,6 +239,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     replication,
     limits,
     backplane,
+    security,
     rejected: () => rejected,
   };
   const status = (): BrokerStatus => buildStatus(sources);

@@ -3,8 +3,9 @@
  * Shoal's own, and a `--config` file with the same names; a flag wins over its environment
  * variable, which wins over the file, which wins over the default.
  */
-import { readFileSync } from "node:fs";
 
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { helpText } from "./cli/flags.ts";
 import { parseStartArgs } from "./cli/parse.ts";
 import { runDemo } from "./demo/command.ts";
@@ -40,6 +41,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 0;
   }
   if (command === "demo") return runDemo(rest);
+  if (command === "keygen") {
+    // A 32-byte AES key for --gossip.secretKey (give the same one to every node).
+    process.stdout.write(`${randomBytes(32).toString("base64")}\n`);
+    return 0;
+  }
   if (command !== "start") {
     process.stderr.write(`shoal: unknown command "${command}"\n\n${helpText()}`);
     return 2;

@@ -12,6 +12,7 @@ import { unreadBodyHeaders } from "./http/unread-body.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
 import { PrometheusMetricsSink } from "./metrics/memberlist-sink.ts";
+import { assertClusterable, clusterSecurity, OPEN_CLUSTER_WARNING } from "./security.ts";
 
 /** Everything `shoal start` can be told. */
 export interface NodeConfig {
@@ -71,6 +72,7 @@ export interface ShoalNode {
 
 /** Starts a node; rejects (typed) when a port is taken or the config is invalid. */
 export async function startShoalNode(config: NodeConfig, logger: Logger): Promise<ShoalNode> {
+  assertClusterable(config);
   const holder: { broker?: Broker } = {};
   const server = createServer((req, res) => {
     if (holder.broker?.handle(req, res)) return;
@@ -165,6 +167,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     })();
     return stopping;
   };
+  if (clusterSecurity(config).open_cluster) logger.warn(OPEN_CLUSTER_WARNING);
   logger.info("node started", {
     httpPort,
     gossipPort,

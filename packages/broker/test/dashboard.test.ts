@@ -185,7 +185,10 @@ test("the dashboard data is protected exactly when /status is", async () => {
   assert.equal(stream.status, 200);
   assert.equal((await fetch(`${guarded.base}/`)).status, 200, "the page itself holds no data");
 
-  const open = await node({ dashboard: true, auth: { key: SECRET, subscribeRequiresToken: true } });
+  const open = await node({
+    dashboard: true,
+    auth: { key: SECRET, subscribeRequiresToken: true, protectStatus: false },
+  });
   assert.equal((await httpJson(open.base, "GET", "/dashboard/snapshot")).status, 200);
 });
 

@@ -4,10 +4,14 @@
  * the bearer may do:
  *
  * ```json
- * { "shoal": { "publish": ["news.*"], "subscribe": ["*"], "admin": false } }
+ * { "sub": "alice", "exp": 1767225600,
+ *   "shoal": { "publish": ["news.*"], "subscribe": ["*"], "clients": ["alice-*"], "admin": false } }
  * ```
  *
- * `admin` opens `/status` and `/metrics` when those are protected.
+ * `admin` opens `/status`, `/metrics` and the dashboard's data (protected by default).
+ * A stream's client id belongs to the token: it must equal `sub` or match a `clients` pattern,
+ * so no one can take over (and read the targeted events of) another client's id. Tokens
+ * without `exp` are refused unless `requireExp` is false.
  */
 
 import { createPublicKey, type KeyObject } from "node:crypto";
@@ -27,8 +31,13 @@ export interface AuthOptions {
   subscribeRequiresToken?: boolean;
   /** Publishing needs a token (default true). */
   publishRequiresToken?: boolean;
-  /** `/status` and `/metrics` need a token with `admin: true` (default false). */
+  /**
+   * `/status` (which lists client ids), `/metrics` and the dashboard's data need a token with
+   * `admin: true` (default true; false opens them to anyone).
+   */
   protectStatus?: boolean;
+  /** Refuse tokens without an `exp` claim (default true): a leaked token must not work forever. */
+  requireExp?: boolean;
   /** Expected `iss` / `aud`, when set. */
   issuer?: string;
   audience?: string;
@@ -38,10 +47,14 @@ export interface AuthOptions {
 export interface Grants {
   publish: string[];
   subscribe: string[];
+  /** Client id patterns the bearer may use for its streams (besides its `sub`). */
+  clients: string[];
+  /** The token's `sub`, when it is a string. */
+  sub: string | null;
   admin: boolean;
 }
 
-const NONE: Grants = { publish: [], subscribe: [], admin: false };
+const NONE: Grants = { publish: [], subscribe: [], clients: [], sub: null, admin: false };
 
 export class Authorizer {
   private readonly key: Uint8Array | KeyObject;
@@ -59,14 +72,32 @@ export class Authorizer {
     this.queryParam = options.queryParam ?? "authorization";
   }
 
-  /** Checks that the request may subscribe to every channel of `channels`. */
-  async checkSubscribe(req: IncomingMessage, url: URL, channels: string[]): Promise<void> {
-    if (this.options.subscribeRequiresToken === false && this.tokenOf(req, url) === null) return;
+  /**
+   * Checks that the request may subscribe to every channel of `channels` and, when it names
+   * one, use `clientId` (its `sub`, or a `clients` pattern; anonymous streams get none).
+   */
+  async checkSubscribe(
+    req: IncomingMessage,
+    url: URL,
+    channels: string[],
+    clientId: string | null = null,
+  ): Promise<void> {
+    if (this.options.subscribeRequiresToken === false && this.tokenOf(req, url) === null) {
+      if (clientId !== null)
+        throw new RequestError(403, "ERR_CLIENT_ID", "a client id needs a token that names it");
+      return;
+    }
     const grants = await this.grants(req, url);
     for (const ch of channels) {
       if (!matchesAny(grants.subscribe, ch))
         throw new RequestError(403, "ERR_FORBIDDEN", `not allowed to subscribe to ${ch}`);
     }
+    if (clientId !== null && clientId !== grants.sub && !matchesAny(grants.clients, clientId))
+      throw new RequestError(
+        403,
+        "ERR_CLIENT_ID",
+        `client id ${clientId} is not this token's (its sub, or a shoal.clients pattern)`,
+      );
   }
 
   /** Checks that the request may publish to `channel` (`*` = all channels needs a `*` grant). */
@@ -79,7 +110,7 @@ export class Authorizer {
 
   /** Checks access to `/status` and `/metrics`. */
   async checkAdmin(req: IncomingMessage, url: URL): Promise<void> {
-    if (this.options.protectStatus !== true) return;
+    if (this.options.protectStatus === false) return;
     const grants = await this.grants(req, url);
     if (!grants.admin) throw new RequestError(403, "ERR_FORBIDDEN", "admin claim required");
   }
@@ -88,15 +119,25 @@ export class Authorizer {
     const token = this.tokenOf(req, url);
     if (token === null) throw new RequestError(401, "ERR_UNAUTHORIZED", "a bearer token is required");
     try {
-      const verifyOptions: { issuer?: string; audience?: string } = {};
+      const verifyOptions: { issuer?: string; audience?: string; requiredClaims?: string[] } = {};
+      if (this.options.requireExp !== false) verifyOptions.requiredClaims = ["exp"];
       if (this.options.issuer !== undefined) verifyOptions.issuer = this.options.issuer;
       if (this.options.audience !== undefined) verifyOptions.audience = this.options.audience;
       const { payload } = await jwtVerify(token, this.key, verifyOptions);
       const claim = payload.shoal;
-      if (typeof claim !== "object" || claim === null) return NONE;
+      const sub = typeof payload.sub === "string" && payload.sub !== "" ? payload.sub : null;
+      if (typeof claim !== "object" || claim === null) return { ...NONE, sub };
       const c = claim as Record<string, unknown>;
-      return { publish: stringList(c.publish), subscribe: stringList(c.subscribe), admin: c.admin === true };
-    } catch {
+      return {
+        publish: stringList(c.publish),
+        subscribe: stringList(c.subscribe),
+        clients: stringList(c.clients),
+        sub,
+        admin: c.admin === true,
+      };
+    } catch (err) {
+      if ((err as { claim?: unknown }).claim === "exp" && (err as { reason?: unknown }).reason === "missing")
+        throw new RequestError(401, "ERR_UNAUTHORIZED", "token has no exp claim; tokens must expire");
       throw new RequestError(401, "ERR_UNAUTHORIZED", "invalid or expired token");
     }
   }

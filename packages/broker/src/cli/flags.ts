@@ -166,8 +166,14 @@ export const FLAGS: Record<string, FlagSpec> = {
   "auth.protectStatus": {
     env: "SHOAL_AUTH_PROTECT_STATUS",
     type: "boolean",
+    default: "true",
+    help: "With auth on, /status, /metrics and the dashboard's data need a token whose shoal.admin claim is true (--auth.protectStatus=false opens them).",
+  },
+  "auth.allowNoExp": {
+    env: "SHOAL_AUTH_ALLOW_NO_EXP",
+    type: "boolean",
     default: "false",
-    help: "With auth on, /status and /metrics need a token whose shoal.admin claim is true.",
+    help: "With auth on, accept tokens without an exp claim (by default they are refused).",
   },
   dashboard: {
     env: "SHOAL_DASHBOARD",
@@ -201,6 +207,7 @@ export function helpText(): string {
     "Usage: shoal start [flags]",
     "       shoal --version",
     "       shoal demo [--nodes N]   (a cluster on this machine with live dashboards: shoal demo --help)",
+    "       shoal keygen             (prints a new --gossip.secretKey)",
     "",
     "Starts a clustered Server-Sent Events broker node. Every flag can also be set by its environment",
     "variable or in the --config file (same names); a flag beats its variable, which beats the file.",

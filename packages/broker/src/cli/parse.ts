@@ -11,6 +11,7 @@ import type { AuthOptions } from "../auth/jwt.ts";
 import { BrokerConfigError } from "../errors.ts";
 import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../log.ts";
 import type { NodeConfig } from "../node.ts";
+import { assertClusterable } from "../security.ts";
 import { loadConfigFile } from "./config-file.ts";
 import { FLAGS } from "./flags.ts";
 import { SettingSources } from "./sources.ts";
@@ -109,6 +110,7 @@ export function parseStartArgs(
       key,
       subscribeRequiresToken: !s.bool("auth.anonymousSubscribe"),
       protectStatus: s.bool("auth.protectStatus"),
+      requireExp: !s.bool("auth.allowNoExp"),
     };
   }
   const secret = s.get("gossip.secretKey");
@@ -139,5 +141,6 @@ export function parseStartArgs(
     auth,
     dashboard: s.bool("dashboard"),
   };
+  assertClusterable(config);
   return { config, logLevel: logLevel.text, logFormat };
 }

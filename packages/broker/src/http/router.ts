@@ -89,7 +89,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     }
     if (clientId !== null && !isValidName(clientId))
       throw new RequestError(400, "ERR_BAD_CLIENT", "invalid client id");
-    if (auth !== null) await auth.checkSubscribe(req, url, channels);
+    if (auth !== null) await auth.checkSubscribe(req, url, channels, clientId);
     if (req.socket.destroyed) return;
     if (req.method === "HEAD") {
       // What a GET would answer, without opening a stream.

@@ -5,6 +5,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
 import type { LinkStatus, Replicator } from "../replication/replicator.ts";
+import type { ClusterSecurity } from "../security.ts";
 import type { LimitCounters } from "./limits.ts";
 
 /** The `/status` body: sse-cluster's fields plus ours. */
@@ -22,6 +23,8 @@ export interface BrokerStatus {
   replication: LinkStatus[];
   /** The event backplane, or null when events travel the mesh. */
   backplane: BackplaneStatus | null;
+  /** What protects this cluster; `open_cluster` is true when nothing does. */
+  security: ClusterSecurity;
 }
 
 /** What status and metrics are read from. */
@@ -33,6 +36,7 @@ export interface StatusSources {
   /** Refusals per limit. */
   limits: LimitCounters;
   backplane: Backplane | null;
+  security: ClusterSecurity;
   /** Requests answered with an error so far. */
   rejected(): number;
 }
@@ -66,5 +70,6 @@ export function buildStatus(s: StatusSources): BrokerStatus {
     connections: hub.connectionCount,
     replication: replicator.linkStatus(),
     backplane: s.backplane?.status() ?? null,
+    security: s.security,
   };
 }
