@@ -86,16 +86,19 @@ export async function spawnShoal(
   return node;
 }
 
-/** Runs the CLI to completion (for --help and config errors). */
+/** Runs the CLI to completion (for --help and config errors); killed after `timeoutMs` if it runs on. */
 export function runShoal(
   args: string[],
   env: Record<string, string> = {},
+  timeoutMs = 30_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [SHOAL_BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.on("exit", () => clearTimeout(timer));
     let stdout = "";
     let stderr = "";
     proc.stdout.setEncoding("utf8").on("data", (c: string) => {
