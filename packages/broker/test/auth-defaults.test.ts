@@ -124,6 +124,7 @@ test("anonymous subscribers (auth.anonymousSubscribe) cannot claim a client id",
 test("shoal start refuses auth without a gossip key, and says how to make one", async () => {
   const refused = await runShoal(
     ["start", "--auth.jwt.key", SECRET, "--http.server.port", "0", "--gossip.port", "0"],
+    {},
     20_000,
   );
   assert.equal(refused.code, 2);
