@@ -33,6 +33,10 @@ export interface NodeConfig {
   corsOrigins: string[];
   /** Timeout of the node-to-node HTTP client (replication connects), ms. */
   httpClientTimeoutMs: number;
+  /** `redis://host:port[/db]`: events go through Redis Streams; null: the mesh. */
+  backplane?: string | null;
+  /** Longest wait for Redis before a 503, ms. */
+  backplaneTimeoutMs?: number;
   historySize: number;
   historyAgeMs: number;
   historyBytes: number;
@@ -117,6 +121,13 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
   }
   const broker = createBroker({
     membership,
+    backplane:
+      config.backplane === undefined || config.backplane === null
+        ? null
+        : {
+            url: config.backplane,
+            ...(config.backplaneTimeoutMs !== undefined ? { timeoutMs: config.backplaneTimeoutMs } : {}),
+          },
     historyMaxEvents: config.historySize,
     historyMaxAgeMs: config.historyAgeMs,
     historyMaxBytes: config.historyBytes,
@@ -173,6 +184,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     gossipPort,
     seeds: config.gossipHosts,
     encrypted: config.secretKey !== null,
+    backplane: broker.backplane?.status().target ?? "mesh",
   });
   return { broker, server, membership, httpPort, gossipPort, stop };
 }

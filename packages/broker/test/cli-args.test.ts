@@ -70,3 +70,23 @@ test("durations", () => {
   assert.equal(parseDuration("x", "5m"), 300_000);
   assert.throws(() => parseDuration("x", "-1s"), BrokerConfigError);
 });
+
+test("--backplane takes a redis:// URL, checked at start with its source named", () => {
+  assert.equal(config([]).backplane, null);
+  const c = config(["--backplane", "redis://127.0.0.1:6390/2", "--backplane.timeout", "500ms"]);
+  assert.equal(c.backplane, "redis://127.0.0.1:6390/2");
+  assert.equal(c.backplaneTimeoutMs, 500);
+  assert.equal(config([], { SHOAL_BACKPLANE: "redis://redis.internal" }).backplane, "redis://redis.internal");
+  assert.throws(
+    () => config(["--backplane", "http://127.0.0.1:6379"]),
+    (err: unknown) => {
+      assert.ok(err instanceof BrokerConfigError);
+      assert.match(err.message, /--backplane: only redis:\/\//);
+      return true;
+    },
+  );
+  assert.throws(
+    () => config([], { SHOAL_BACKPLANE: "redis://h:1/x" }),
+    (err: unknown) => err instanceof BrokerConfigError && /SHOAL_BACKPLANE.*database/.test(err.message),
+  );
+});

@@ -85,6 +85,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "",
     help: "Address peers use to reach this node (default: derived from the bind address).",
   },
+  backplane: {
+    env: "SHOAL_BACKPLANE",
+    type: "string",
+    default: "",
+    help: "Event backplane, redis://host:port[/db]: events go through Redis Streams instead of the mesh (every node must use the same). Empty: the mesh.",
+  },
+  "backplane.timeout": {
+    env: "SHOAL_BACKPLANE_TIMEOUT",
+    type: "string",
+    default: "2s",
+    help: "Longest wait for Redis on a publish or resume before answering 503.",
+  },
   "history.size": {
     env: "SHOAL_HISTORY_SIZE",
     type: "string",

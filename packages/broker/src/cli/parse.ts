@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { AuthOptions } from "../auth/jwt.ts";
+import { parseRedisUrl } from "../backplane/redis-url.ts";
 import { BrokerConfigError } from "../errors.ts";
 import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../log.ts";
 import type { NodeConfig } from "../node.ts";
@@ -126,6 +127,8 @@ export function parseStartArgs(
     corsEnabled: s.bool("http.server.cors.enabled"),
     corsOrigins: s.list("http.server.cors.origins"),
     httpClientTimeoutMs: s.duration("http.client.timeout"),
+    backplane: backplaneUrl(s.get("backplane")),
+    backplaneTimeoutMs: s.duration("backplane.timeout"),
     historySize: s.int("history.size", 0, 10_000_000),
     historyAgeMs: s.duration("history.age"),
     historyBytes: s.int("history.bytes", 0, 2 ** 40),
@@ -143,4 +146,11 @@ export function parseStartArgs(
   };
   assertClusterable(config);
   return { config, logLevel: logLevel.text, logFormat };
+}
+
+/** The backplane URL, checked now so a typo stops the start with the source named; null for none. */
+function backplaneUrl(value: { text: string; where: string }): string | null {
+  if (value.text.trim() === "") return null;
+  parseRedisUrl(value.text, value.where);
+  return value.text.trim();
 }
