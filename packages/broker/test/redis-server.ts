@@ -52,6 +52,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Process id while running (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   /** Starts the process (again) and waits until it answers PING. */
   async restart(): Promise<void> {
     if (this.proc !== null) throw new Error("redis-server is running");
