@@ -213,16 +213,20 @@ export class RedisBackplane implements Backplane {
     );
     for (const { channel, origin, after, reply } of replies) {
       const [baseText, headText, entries] = reply;
+      // A fetch that outlived its timeout must not start reading for a stream that was given up.
+      const read = (from: number): void => {
+        if (this.opening.has(channel)) this.reader.add(channel, from);
+      };
       if (baseText === null || headText === null) {
         // No stream: nothing to replay (whatever it had expired with it, so a cursor into it is stale).
         if (after > 0) drop.push(origin);
-        this.reader.add(channel, 0);
+        read(0);
         continue;
       }
       const base = Number(baseText);
       const head = Number(headText);
       heads.set(origin, head);
-      this.reader.add(channel, head);
+      read(head);
       if (decoded === null) continue;
       if (after > head) {
         // The client saw events Redis no longer has (it lost writes): restart it at the head.

@@ -23,8 +23,12 @@ interface Position {
   lastId: string;
 }
 
-/** Entries per XREAD: large enough to catch up fast, small enough to keep one reply bounded. */
-export const READ_BATCH = 512;
+/**
+ * Entries per XREAD: enough to catch up fast (a few thousand events a second per round trip),
+ * few enough that one reply stays bounded (at most this many publish bodies, 128 MiB at the
+ * 1 MiB body limit; a few hundred KiB for typical events).
+ */
+export const READ_BATCH = 128;
 /** Longest one XREAD blocks; a changed set interrupts it sooner (this is only the backstop). */
 const BLOCK_MS = 5_000;
 
