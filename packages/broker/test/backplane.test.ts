@@ -188,6 +188,9 @@ describe("Redis backplane", { skip: missing ?? false, timeout: 60_000 }, () => {
       );
       const status = (await httpJson(b.base, "GET", "/status")).body as { backplane: { state: string } };
       assert.equal(status.backplane.state, "down");
+      const metrics = String((await httpJson(b.base, "GET", "/metrics")).body);
+      assert.match(metrics, /^shoal_backplane_up 0$/m);
+      assert.match(metrics, /^shoal_backplane_append_failures_total 1$/m);
       await publishAll(a, "outage", 4, 8);
       const beats = s.comments.length;
       await waitFor(() => s.comments.length >= beats + 3, "heartbeats keep flowing");
