@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { BrokerOptions } from "../src/broker.ts";
 import { httpJson, SseClient, startNode, type TestNode, waitFor } from "./helpers.ts";
-import { CutProxy, RedisServer, redisMissing } from "./redis-server.ts";
+import { CutProxy, freePort, RedisServer, redisMissing } from "./redis-server.ts";
 
 const missing = redisMissing();
 
@@ -217,6 +217,29 @@ describe("Redis backplane", { skip: missing ?? false, timeout: 60_000 }, () => {
       await stopAll();
     } finally {
       await proxy.close();
+    }
+  });
+
+  test("a broker started before Redis refuses publishes, then connects once Redis is up", async () => {
+    const port = await freePort();
+    const node = await startNode({ backplane: `redis://127.0.0.1:${port}`, heartbeatMs: 100 });
+    nodes.push(node);
+    await waitFor(() => node.broker.backplane!.status().state === "down", "down while Redis is absent");
+    const refused = await publish(node, "late", "never");
+    assert.equal(refused.status, 503);
+    const sub = await httpJson(node.base, "GET", "/channel/late");
+    assert.equal(sub.status, 503, "a new stream needs Redis for its position");
+    const late = await RedisServer.startOn(port);
+    try {
+      await waitFor(() => node.broker.backplane!.status().state === "up", "up once Redis is", 20_000);
+      const s1 = await open(node, "/channel/late");
+      await waitFor(() => s1.named("shoal-ready").length === 1, "ready");
+      await publishAll(node, "late", 1, 2);
+      await waitFor(() => s1.named().length === 2, "2 events");
+      assert.deepEqual(datas(s1), range(1, 2));
+      await stopAll();
+    } finally {
+      await late.destroy();
     }
   });
 

@@ -42,8 +42,13 @@ export class RedisServer {
   ) {}
 
   static async start(options: RedisOptions = {}): Promise<RedisServer> {
+    return RedisServer.startOn(await freePort(), options);
+  }
+
+  /** Starts on a given port (one a broker was already told about). */
+  static async startOn(port: number, options: RedisOptions = {}): Promise<RedisServer> {
     const dir = mkdtempSync(join(tmpdir(), "shoal-redis-"));
-    const server = new RedisServer(await freePort(), dir, options);
+    const server = new RedisServer(port, dir, options);
     await server.restart();
     return server;
   }
