@@ -11,10 +11,11 @@ import { ConfigError, NetworkError, NoPingResponseError, ShutdownError, TimeoutE
 import { joinHostPort, parseHostPort } from "./host-port.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { NodeRuntime } from "./node-runtime.ts";
-import { Engine, type EngineHooks } from "./swim/engine.ts";
+import { Engine, type EngineHooks, Lifecycle } from "./swim/engine.ts";
+import { formCluster } from "./swim/formed-cluster.ts";
 import { pushPullScale } from "./swim/formulas.ts";
 import { gossip, pushPullTick, sendToAllLive } from "./swim/gossip.ts";
-import { copyRecord, type NodeRecord, toPublicNode } from "./swim/node-record.ts";
+import { isDeadOrLeft, toPublicNode } from "./swim/node-record.ts";
 import { handlePacket, sendMsg, sendPacket } from "./swim/packets.ts";
 import { probeTick } from "./swim/probe.ts";
 import { queueCheck } from "./swim/queue-check.ts";
@@ -165,24 +166,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
    * ```
    */
   static formCluster(nodes: readonly Memberlist[]): void {
-    const byName = new Map<string, NodeRecord>();
-    const records: NodeRecord[] = [];
-    for (const ml of nodes) {
-      const e = ml.engine;
-      const me = e.members.get(e.config.name);
-      if (ml.shutdownDone || e.stopped || me === undefined || e.members.size !== 1) {
-        throw new ConfigError(
-          `formCluster takes fresh nodes that have not joined: '${e.config.name}' is not`,
-        );
-      }
-      if (byName.has(me.name)) throw new ConfigError(`two nodes are named '${me.name}'`);
-      // Frozen: a write to a shared record would be an engine bug, so make it loud.
-      const shared = Object.freeze(copyRecord(me));
-      byName.set(me.name, shared);
-      records.push(shared);
-    }
-    const view = { byName, records };
-    for (const ml of nodes) ml.engine.adoptFormedCluster(view);
+    formCluster(nodes.map((ml) => ml.engine));
   }
 
   /** The configuration in force (after defaults and the bound port were applied). */
@@ -218,9 +202,8 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
         }
       }
     }
-    if (this.engine.nameConflict !== null) {
-      const where = this.engine.nameConflict;
-      this.engine.nameConflict = null;
+    const where = this.engine.takeNameConflict();
+    if (where !== null) {
       throw new ConfigError(
         `name clash: the member at ${where} already uses the name '${this.engine.config.name}'`,
       );
@@ -241,7 +224,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     if (this.leaveDone) return;
     this.leaveDone = true;
     const e = this.engine;
-    e.leaving = true;
+    e.beginLeave();
     const me = e.members.get(e.config.name);
     if (!me) return;
     const dead = { incarnation: me.incarnation, node: me.name, from: me.name };
@@ -265,14 +248,14 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
   /** Every member that is alive or suspect, this node included. */
   members(): Node[] {
     const out: Node[] = [];
-    for (const n of this.engine.nodes) if (n.state <= 1) out.push(toPublicNode(n));
+    for (const n of this.engine.nodes) if (!isDeadOrLeft(n)) out.push(toPublicNode(n));
     return out;
   }
 
   /** How many members are alive or suspect, this node included. */
   numMembers(): number {
     let count = 0;
-    for (const n of this.engine.nodes) if (n.state <= 1) count++;
+    for (const n of this.engine.nodes) if (!isDeadOrLeft(n)) count++;
     return count;
   }
 
@@ -400,10 +383,10 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
   /** Tries the join seeds and recently dead members again (the rejoinInterval extension). */
   private async rejoin(): Promise<void> {
     const e = this.engine;
-    if (e.stopped || e.leaving) return;
+    if (e.lifecycle !== Lifecycle.Running) return;
     const targets = [...e.seeds];
     for (const n of e.nodes) {
-      if (n.state >= 2 && n.name !== e.config.name) targets.push(joinHostPort(n.host, n.port));
+      if (isDeadOrLeft(n) && n.name !== e.config.name) targets.push(joinHostPort(n.host, n.port));
     }
     for (const t of targets) {
       try {

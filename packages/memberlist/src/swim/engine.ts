@@ -17,8 +17,8 @@ import { type Cidr, cidrContains, ipToBytes, type Keyring, parseCidr } from "../
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
 import { JunkLog } from "./junk-log.ts";
-import { MemberTable, type SharedMembers } from "./member-table.ts";
-import type { NodeRecord } from "./node-record.ts";
+import { MemberTable } from "./member-table.ts";
+import { isDeadOrLeft, type NodeRecord } from "./node-record.ts";
 import type { Suspicion } from "./suspicion.ts";
 
 /** What the engine tells its owner (the public Memberlist) about. */
@@ -53,6 +53,13 @@ export interface Advertise {
 
 const noKeys: readonly Uint8Array[] = [];
 
+/**
+ * Where a node is in its life: running; leaving (leave() began: it no longer refutes news of its own
+ * death, which it is spreading itself); stopped (shutdown: loops and waits cancelled, nothing sent).
+ */
+export const Lifecycle = { Running: "running", Leaving: "leaving", Stopped: "stopped" } as const;
+export type Lifecycle = (typeof Lifecycle)[keyof typeof Lifecycle];
+
 export class Engine {
   readonly awareness: Awareness;
   readonly broadcasts: TransmitLimitedQueue;
@@ -60,19 +67,21 @@ export class Engine {
   readonly members = new MemberTable();
   readonly suspicions = new Map<string, Suspicion>();
   /** Estimate of the cluster size used for scaling: grows on insert, reset at each reap. */
-  numNodes = 0;
-  probeIndex = 0;
+  private sizeEstimate = 0;
+  /** The next position in the probe order. */
+  private probeIndex = 0;
   private seqNo = 0;
   private incarnation = 0;
   readonly ackHandlers = new Map<number, AckHandler>();
-  leaving = false;
-  stopped = false;
+  private phase: Lifecycle = Lifecycle.Running;
   /** A probe round is in flight; the next tick waits for it, as Go's blocking probe does. */
-  probing = false;
-  probeTickPending = false;
-  pushPullInflight = 0;
+  private probing = false;
+  /** A probe tick came during a round: it runs when the round ends (Go's ticker keeps one). */
+  private probeTickDeferred = false;
+  /** Inbound push/pull exchanges being served. */
+  private pushPullInflight = 0;
   /** Inbound streams being served (reading or answering), bounded by maxInboundStreams. */
-  inboundStreams = 0;
+  private inboundStreams = 0;
   /** What unfinished inbound stream messages may buffer together (maxInboundStreamBytes). */
   readonly inboundStreamBytes: ByteBudget;
   /** Where metrics go (Go's names), with the configured labels. */
@@ -80,12 +89,12 @@ export class Engine {
   /** Rate-limited warnings about dropped input. */
   readonly junk: JunkLog;
   /** Set when a live member at another address claims our name; join() reports it. */
-  nameConflict: string | null = null;
+  private nameConflict: string | null = null;
   /** Addresses given to join(), kept for the optional re-join loop. */
   readonly seeds = new Set<string>();
   private readonly loops: Loop[] = [];
   /** Lag awareness: when the last observed stall of this node's event loop ended (runtime ms). */
-  stalledUntil = Number.NEGATIVE_INFINITY;
+  private stalledUntil = Number.NEGATIVE_INFINITY;
   /** Timers later than this (ms) mean this node was stalled: half the probe timeout. */
   private readonly stallThreshold: number;
 
@@ -143,6 +152,121 @@ export class Engine {
   /** Members in probe order. */
   get nodes(): readonly NodeRecord[] {
     return this.members.order;
+  }
+
+  /** Running, leaving or stopped. */
+  get lifecycle(): Lifecycle {
+    return this.phase;
+  }
+
+  /** Shut down: loops and waits are cancelled, and nothing more is sent. */
+  get stopped(): boolean {
+    return this.phase === Lifecycle.Stopped;
+  }
+
+  /** leave() began. A stopped engine stays stopped. */
+  beginLeave(): void {
+    if (this.phase === Lifecycle.Running) this.phase = Lifecycle.Leaving;
+  }
+
+  /** The cluster size estimate used for scaling (retransmits, suspicion, push/pull interval). */
+  get numNodes(): number {
+    return this.sizeEstimate;
+  }
+
+  /** Adds a new member at a random place in the probe order (so orders differ between members). */
+  insertMember(record: NodeRecord): void {
+    this.members.insert(record, Math.floor(this.runtime.random() * (this.members.size + 1)));
+    this.sizeEstimate++;
+  }
+
+  /** Keeps the members `keep` accepts; the size estimate becomes the table's size again. */
+  retainMembers(keep: (n: NodeRecord) => boolean): void {
+    this.members.retain(keep);
+    this.recountMembers();
+  }
+
+  /** Sets the size estimate to the number of members in the table. */
+  recountMembers(): void {
+    this.sizeEstimate = this.members.size;
+  }
+
+  /** The member at the probe position, moving past it; undefined at the end of the order. */
+  takeProbeCandidate(): NodeRecord | undefined {
+    const node = this.members.order[this.probeIndex];
+    if (node !== undefined) this.probeIndex++;
+    return node;
+  }
+
+  /** Back to the start of the probe order (after a reap and reshuffle). */
+  rewindProbeOrder(): void {
+    this.probeIndex = 0;
+  }
+
+  /** Whether a probe round is in flight. */
+  get probeInFlight(): boolean {
+    return this.probing;
+  }
+
+  /** A probe round starts. */
+  beginProbe(): void {
+    this.probing = true;
+  }
+
+  /** The probe round ended. */
+  endProbe(): void {
+    this.probing = false;
+  }
+
+  /** Keeps a tick that came during a round, for when it ends. */
+  deferProbeTick(): void {
+    this.probeTickDeferred = true;
+  }
+
+  /** True (once) when a tick was kept during the last round. */
+  takeDeferredProbeTick(): boolean {
+    const kept = this.probeTickDeferred;
+    this.probeTickDeferred = false;
+    return kept;
+  }
+
+  /** Records that a live member at `where` claims our name. */
+  noteNameConflict(where: string): void {
+    this.nameConflict = where;
+  }
+
+  /** The last name conflict seen since the previous call, or null. */
+  takeNameConflict(): string | null {
+    const where = this.nameConflict;
+    this.nameConflict = null;
+    return where;
+  }
+
+  /** Whether this node's event loop was seen stalled at or after runtime time `t` (lag awareness). */
+  stalledSince(t: number): boolean {
+    return this.stalledUntil >= t;
+  }
+
+  /** Takes one of maxInboundStreams slots; false when all are in use. */
+  tryOpenInboundStream(): boolean {
+    if (this.inboundStreams >= this.config.maxInboundStreams) return false;
+    this.inboundStreams++;
+    return true;
+  }
+
+  closeInboundStream(): void {
+    this.inboundStreams--;
+  }
+
+  /** Takes a slot for an inbound push/pull; false when `limit` would be reached (Go's rule). */
+  tryBeginPushPull(limit: number): boolean {
+    if (this.pushPullInflight + 1 >= limit) return false;
+    this.pushPullInflight++;
+    return true;
+  }
+
+  endPushPull(): void {
+    this.pushPullInflight--;
   }
 
   /** Whether a member address (raw bytes) may join, per cidrsAllowed. */
@@ -268,22 +392,14 @@ export class Engine {
     });
   }
 
-  /**
-   * Makes this fresh engine a member of an already formed cluster, as if it had joined long ago and
-   * the gossip about the joins had died down: it takes every member of `view` (shared, copied only on
-   * change), drops its queued broadcasts, and re-staggers its loops over the grown cluster's intervals.
-   * No join events are raised. Used by the simulator to start large clusters at once.
-   */
-  adoptFormedCluster(view: SharedMembers): void {
-    this.members.adopt(view, this.runtime);
-    this.numNodes = this.members.size;
-    this.broadcasts.reset();
+  /** Re-staggers every loop over its current interval (after the cluster grew at once). */
+  restaggerLoops(): void {
     for (const loop of this.loops) this.stagger(loop);
   }
 
   /** Stops every loop and pending wait; sends nothing. */
   stop(): void {
-    this.stopped = true;
+    this.phase = Lifecycle.Stopped;
     for (const loop of this.loops) {
       loop.timer?.cancel();
       loop.timer = null;
@@ -297,7 +413,7 @@ export class Engine {
   /** True when any member other than us is not dead or left. */
   anyAlive(): boolean {
     for (const n of this.nodes) {
-      if (n.name !== this.config.name && n.state !== 2 && n.state !== 3) return true;
+      if (n.name !== this.config.name && !isDeadOrLeft(n)) return true;
     }
     return false;
   }

@@ -1,22 +1,16 @@
 /**
  * The member table: every known member in probe order, plus an index by name.
  *
- * A table may also sit on a shared, read-only view of a whole cluster ({@link SharedMembers}). The
- * simulator gives thousands of engines one such view so that a formed cluster of N nodes holds N
- * records instead of N²; each engine copies a record on its first write to it (copy on write) and
- * keeps its own copies, additions and removals apart. A table built without a view owns every record
- * and writes in place, as memberlist does.
+ * A table may also sit on a shared, read-only view of a whole cluster ({@link SharedMembers}, made by
+ * formed-cluster.ts for the simulator); it then copies a record on its first write to it (copy on
+ * write) and keeps its own copies, additions and removals apart. A table built without a view owns
+ * every record and writes in place, as memberlist does.
  */
 
 import type { Runtime } from "../driver.ts";
+import type { SharedMembers } from "./formed-cluster.ts";
 import { copyRecord, type NodeRecord } from "./node-record.ts";
 import { shuffle } from "./random.ts";
-
-/** A read-only view of a cluster's members that many tables may share. Never mutated once shared. */
-export interface SharedMembers {
-  readonly byName: ReadonlyMap<string, NodeRecord>;
-  readonly records: readonly NodeRecord[];
-}
 
 export class MemberTable {
   /** Members in probe order. */

@@ -15,8 +15,8 @@ import { sendPingAndWaitForAck } from "./streams.ts";
 
 /** A probe tick. A tick that comes while a probe is still running is kept for when it ends. */
 export function probeTick(e: Engine): void {
-  if (e.probing) {
-    e.probeTickPending = true;
+  if (e.probeInFlight) {
+    e.deferProbeTick();
     return;
   }
   probe(e);
@@ -27,14 +27,13 @@ function probe(e: Engine): void {
   let checked = 0;
   for (;;) {
     if (checked >= e.nodes.length) return;
-    if (e.probeIndex >= e.nodes.length) {
+    const node = e.takeProbeCandidate();
+    if (node === undefined) {
       resetNodes(e);
-      e.probeIndex = 0;
+      e.rewindProbeOrder();
       checked++;
       continue;
     }
-    const node = e.nodes[e.probeIndex]!;
-    e.probeIndex++;
     if (node.name === e.config.name || isDeadOrLeft(node)) {
       checked++;
       continue;
@@ -47,9 +46,8 @@ function probe(e: Engine): void {
 function probeFinished(e: Engine, awarenessDelta: number, startedAt: number): void {
   e.metrics.addSample(["memberlist", "probeNode"], e.runtime.now() - startedAt);
   e.awareness.applyDelta(awarenessDelta);
-  e.probing = false;
-  if (e.probeTickPending && !e.stopped) {
-    e.probeTickPending = false;
+  e.endProbe();
+  if (!e.stopped && e.takeDeferredProbeTick()) {
     // Go's ticker keeps one missed tick, so the next probe starts right away.
     e.setTimer(0, () => {
       if (!e.stopped) probeTick(e);
@@ -59,7 +57,7 @@ function probeFinished(e: Engine, awarenessDelta: number, startedAt: number): vo
 
 /** One probe round against `node` (Go's probeNode). */
 export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): void {
-  e.probing = true;
+  e.beginProbe();
   const probeInterval = e.awareness.scaleTimeout(e.config.probeInterval);
   // Go counts every probe that runs on a stretched interval: this node thinks it is unhealthy.
   if (probeInterval > e.config.probeInterval) e.metrics.incrCounter(["memberlist", "degraded", "probe"], 1);
@@ -113,10 +111,10 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
       delta += 1;
     }
     if (e.stopped) {
-      e.probing = false;
+      e.endProbe();
       return;
     }
-    if (e.config.lagAwareness && e.stalledUntil >= startedAt) {
+    if (e.config.lagAwareness && e.stalledSince(startedAt)) {
       // Our own event loop was blocked during this probe: the missing ack is likely our fault, and
       // may even be queued behind the timer. Hold the suspicion back and probe the node once more
       // right away: by then the queued ack has been read, so a healthy node passes and a crashed one
@@ -128,7 +126,7 @@ export function probeNode(e: Engine, node: NodeRecord, retryAfterStall = true): 
         e.awareness.applyDelta(delta);
         e.setTimer(0, () => {
           if (e.stopped) {
-            e.probing = false;
+            e.endProbe();
             return;
           }
           probeNode(e, current, false);

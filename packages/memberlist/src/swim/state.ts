@@ -8,10 +8,10 @@ import type { Node } from "../types.ts";
 import { bytesEqual, bytesToIp, MetaMaxSize } from "../wire/index.ts";
 import type { Alive, Dead, PushNodeState, Suspect } from "../wire/messages.ts";
 import { MessageType, NodeState } from "../wire/messages.ts";
-import type { Engine } from "./engine.ts";
+import { type Engine, Lifecycle } from "./engine.ts";
 import { suspicionConfirmationsWanted, suspicionTimeout } from "./formulas.ts";
 import { encodeAndBroadcast } from "./member-broadcast.ts";
-import { isDeadOrLeft, type NodeRecord, stateName, toPublicNode } from "./node-record.ts";
+import { isDeadOrLeft, type NodeRecord, nameOfStateCode, toPublicNode } from "./node-record.ts";
 import { shuffle } from "./random.ts";
 import { Suspicion } from "./suspicion.ts";
 
@@ -86,7 +86,7 @@ function isOldNews(
 /** Applies an alive message (§10.7). `bootstrap` is true only for our own start-up and updates. */
 export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, bootstrap: boolean): void {
   const isLocal = a.node === e.config.name;
-  if (e.leaving && isLocal) return;
+  if (e.lifecycle !== Lifecycle.Running && isLocal) return;
 
   const known = e.members.get(a.node);
   if (isOldNews(e, known, isLocal, a.incarnation, a.port, a.addr)) return;
@@ -130,9 +130,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
       stateChange: e.runtime.now(),
       vsn: keepVsn(e, a.vsn),
     };
-    // Insert at a random position so that probe order differs between members.
-    e.members.insert(state, Math.floor(e.runtime.random() * (e.members.size + 1)));
-    e.numNodes++;
+    e.insertMember(state);
   } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
     if (!e.ipAllowed(a.addr)) {
       e.log.warn("rejected an address change that is not in cidrsAllowed", { node: a.node });
@@ -149,7 +147,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
         mine: `${state.host}:${state.port}`,
         theirs: `${safeIp(a.addr)}:${a.port}`,
       });
-      if (isLocal) e.nameConflict = `${safeIp(a.addr)}:${a.port}`;
+      if (isLocal) e.noteNameConflict(`${safeIp(a.addr)}:${a.port}`);
       e.config.conflict?.notifyConflict(toPublicNode(state), nodeFromAlive(a));
       return;
     }
@@ -252,7 +250,7 @@ export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null)
   if (isDeadOrLeft(known)) return;
 
   if (known.name === e.config.name) {
-    if (!e.leaving) {
+    if (e.lifecycle === Lifecycle.Running) {
       refute(e, known, d.incarnation);
       e.log.warn("refuting a dead message", { from: d.from });
       return;
@@ -293,8 +291,7 @@ export function refute(e: Engine, current: NodeRecord, accusedInc: number): void
 /** Removes dead and left members older than GossipToTheDeadTime, and reshuffles the probe order. */
 export function resetNodes(e: Engine): void {
   const cutoff = e.runtime.now() - e.config.gossipToTheDeadTime;
-  e.members.retain((n) => !(isDeadOrLeft(n) && n.stateChange <= cutoff));
-  e.numNodes = e.members.size;
+  e.retainMembers((n) => !(isDeadOrLeft(n) && n.stateChange <= cutoff));
   shuffle(e.runtime, e.members.order);
 }
 
@@ -442,7 +439,7 @@ function nodeFromAlive(a: Alive): Node {
 }
 
 function nodeFromPushState(r: PushNodeState): Node {
-  const state = r.state >= 0 && r.state <= 3 ? stateName(r.state) : "dead";
+  const state = nameOfStateCode(r.state) ?? "dead";
   return {
     name: r.name,
     addr: safeIp(r.addr),

@@ -117,12 +117,11 @@ function refuseStream(e: Engine, reason: StreamRefusalReason, msg: string, from:
 export async function handleStream(e: Engine, stream: Stream): Promise<void> {
   const from = `${stream.remote.host}:${stream.remote.port}`;
   e.metrics.incrCounter(["memberlist", "tcp", "accept"], 1);
-  if (e.inboundStreams >= e.config.maxInboundStreams) {
+  if (!e.tryOpenInboundStream()) {
     stream.close();
     refuseStream(e, "too_many_streams", "refused an inbound stream: too many in progress", from);
     return;
   }
-  e.inboundStreams++;
   const reader = new StreamReader(stream, e.inboundStreamBytes);
   const dl = deadline(e, e.config.tcpTimeout);
   try {
@@ -148,17 +147,16 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
 
     switch (plain[0]) {
       case MessageType.PushPull: {
-        if (e.pushPullInflight + 1 >= maxPushPullRequests) {
+        if (!e.tryBeginPushPull(maxPushPullRequests)) {
           refuseStream(e, "push_pull_limit", "too many concurrent push/pull requests", from);
           return;
         }
-        e.pushPullInflight++;
         try {
           const remote = decodeRemoteState(e, plain);
           await writeMessage(e, stream, localState(e, remote.join), label);
           mergeRemoteState(e, remote.join, remote.nodes, remote.userState);
         } finally {
-          e.pushPullInflight--;
+          e.endPushPull();
         }
         break;
       }
@@ -188,7 +186,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
     }
     e.log.debug("stream exchange failed", { from, err: errorText(err) });
   } finally {
-    e.inboundStreams--;
+    e.closeInboundStream();
     reader.release();
     stream.close();
   }

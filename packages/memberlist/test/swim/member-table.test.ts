@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemberTable, type SharedMembers } from "../../src/swim/member-table.ts";
+import type { SharedMembers } from "../../src/swim/formed-cluster.ts";
+import { MemberTable } from "../../src/swim/member-table.ts";
 import type { NodeRecord } from "../../src/swim/node-record.ts";
 import { NodeState } from "../../src/wire/messages.ts";
 import { FakeRuntime } from "../helpers/fake-runtime.ts";

@@ -58,9 +58,9 @@ describe("probe", () => {
     assert.deepEqual(ping?.to, { host: hostFor("a"), port: 7946 });
     assert.equal(ping?.msg.body.node, "a");
     assert.equal(ping?.msg.body.sourceNode, "me");
-    assert.equal(h.e.probing, true);
+    assert.equal(h.e.probeInFlight, true);
     ack(h, ping!.msg.body.seqNo);
-    assert.equal(h.e.probing, false);
+    assert.equal(h.e.probeInFlight, false);
     assert.equal(h.e.awareness.getHealthScore(), 1);
     h.rt.advance(60_000);
     assert.equal(h.node("a")?.state, NodeState.Alive);
@@ -196,7 +196,7 @@ describe("probe", () => {
     await settle();
     assert.deepEqual(h.events, []);
     assert.equal(h.node("a")?.state, NodeState.Alive);
-    assert.equal(h.e.probing, false);
+    assert.equal(h.e.probeInFlight, false);
   });
 
   it("ProbeNode_FallbackTCP_Disabled: no TCP ping with disableTcpPings, or for a chosen node", () => {

@@ -191,7 +191,7 @@ describe("aliveNode", () => {
 
   it("while leaving, alive messages about us are ignored (no refutation of our own leave)", () => {
     const h = harness();
-    h.e.leaving = true;
+    h.e.beginLeave();
     const inc = h.e.currentIncarnation();
     aliveNode(h.e, h.alive("me", inc + 5, { meta: meta("x") }), null, false);
     assert.equal(h.e.currentIncarnation(), inc);
@@ -374,7 +374,7 @@ describe("deadNode", () => {
 
   it("a death of us while leaving is accepted: we are left, and the message is gossiped", () => {
     const h = harness();
-    h.e.leaving = true;
+    h.e.beginLeave();
     let notified = false;
     const inc = h.e.currentIncarnation();
     deadNode(h.e, { incarnation: inc, node: "me", from: "me" }, () => {
