@@ -45,6 +45,10 @@ const stateNames: Record<NodeState, NodeStateName> = {
   [NodeState.Left]: "left",
 };
 
+export function stateName(state: NodeState): NodeStateName {
+  return stateNames[state];
+}
+
 /** The name of a state code from the wire, or undefined for a code memberlist does not define. */
 export function nameOfStateCode(code: number): NodeStateName | undefined {
   return Object.hasOwn(stateNames, code) ? stateNames[code as NodeState] : undefined;
