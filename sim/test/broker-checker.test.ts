@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeCursor } from "../../packages/broker/src/index.ts";
+import { encodeCursor } from "@shoal/broker";
 import { checkRun, describeVerdict, type Rule } from "../src/broker/checker.ts";
 import type {
   PublishRecord,

@@ -14,7 +14,7 @@
  * The origin and seq of a delivered event come from its `id:`: the one origin entry that moved.
  * Pure: no clock, no I/O.
  */
-import { decodeCursor, type Vector } from "../../../packages/broker/src/index.ts";
+import { decodeCursor, type Vector } from "@shoal/broker";
 import type { PublishRecord, RunHistory, SubscriberRecord } from "./history.ts";
 
 export type Rule = "lost" | "duplicate" | "order" | "resume-gap" | "cursor" | "identity" | "phantom";
