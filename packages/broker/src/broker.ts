@@ -25,6 +25,7 @@ import { DEFAULT_MAX_JSON_DEPTH } from "./http/json-depth.ts";
 import { LimitCounters } from "./http/limits.ts";
 import { createRouter } from "./http/router.ts";
 import { type BrokerStatus, buildStatus } from "./http/status.ts";
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_ADDRESS, StreamLimiter } from "./http/stream-limits.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import type { Membership } from "./membership/membership.ts";
 import { StaticCluster } from "./membership/static.ts";
@@ -70,6 +71,14 @@ export interface BrokerOptions {
   retryJitter?: number;
   /** Largest accepted publish body (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Most open event streams (default 10,000; `startShoalNode` lowers it to stay under the
+   * open-file limit). Past it, or past `maxStreamsPerAddress` (default 256) from one client
+   * address, a new stream gets 503 with `Retry-After`. `/healthz`, `/metrics`, publishes and
+   * replication are never counted, so they keep working when streams are at the limit.
+   */
+  maxStreams?: number;
+  maxStreamsPerAddress?: number;
   /** Deepest JSON nesting of a publish body (default 64); deeper is a 400, never a stack overflow. */
   maxJsonDepth?: number;
   /** Most channels one stream may subscribe to (default 32). */
@@ -253,6 +262,11 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     limits,
+    streams: new StreamLimiter(
+      options.maxStreams ?? DEFAULT_MAX_STREAMS,
+      options.maxStreamsPerAddress ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
+      limits,
+    ),
     maxChannelsPerStream: options.maxChannelsPerStream ?? 32,
     isDraining: () => draining,
     accept,

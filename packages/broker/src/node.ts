@@ -8,6 +8,7 @@ import { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
 import { RttTracker } from "./dashboard/rtt.ts";
+import { FD_HEADROOM, openFileLimit, streamsWithinFdLimit } from "./fd-limit.ts";
 import { unreadBodyHeaders } from "./http/unread-body.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
@@ -50,6 +51,9 @@ export interface NodeConfig {
   maxBodyBytes: number;
   /** Deepest JSON nesting of a publish body. */
   maxJsonDepth: number;
+  /** Most open event streams (lowered to stay under the open-file limit), and per client address. */
+  maxStreams: number;
+  maxStreamsPerAddress: number;
   /** Bound on the whole graceful stop, ms. */
   shutdownTimeoutMs: number;
   /** Open streams with a `shoal-ready` event carrying the starting cursor. */
@@ -119,6 +123,16 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     server.close();
     throw err;
   }
+  // Streams must not take the descriptors that /healthz, /metrics and replication need.
+  const fdLimit = openFileLimit();
+  const maxStreams = streamsWithinFdLimit(config.maxStreams, fdLimit);
+  if (maxStreams < config.maxStreams)
+    logger.warn("stream limit lowered to keep file descriptors free; raise `ulimit -n` to allow more", {
+      configured: config.maxStreams,
+      maxStreams,
+      openFileLimit: fdLimit,
+      headroom: FD_HEADROOM,
+    });
   const broker = createBroker({
     membership,
     backplane:
@@ -138,6 +152,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     maxBufferBytes: config.bufferBytes,
     maxBodyBytes: config.maxBodyBytes,
     maxJsonDepth: config.maxJsonDepth,
+    maxStreams,
+    maxStreamsPerAddress: config.maxStreamsPerAddress,
     secretKey: config.secretKey,
     auth: config.auth,
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },

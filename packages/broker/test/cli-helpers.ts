@@ -16,15 +16,22 @@ export interface ShoalProcess {
   exited: boolean;
 }
 
-/** Spawns a node on ephemeral ports and resolves once it logged "node started". */
+/**
+ * Spawns a node on ephemeral ports and resolves once it logged "node started". `openFiles` runs
+ * it under that `ulimit -n` (through sh), for tests of descriptor exhaustion.
+ */
 export async function spawnShoal(
   name: string,
   args: string[],
   env: Record<string, string> = {},
+  openFiles?: number,
 ): Promise<ShoalProcess> {
+  const wrap =
+    openFiles === undefined ? [] : ["-c", `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath];
   const proc = spawn(
-    process.execPath,
+    openFiles === undefined ? process.execPath : "sh",
     [
+      ...wrap,
       SHOAL_BIN,
       "start",
       "--node.name",

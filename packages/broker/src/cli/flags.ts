@@ -145,6 +145,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "1048576",
     help: "Bytes a subscriber may lag behind before it is disconnected (it can resume).",
   },
+  "sse.maxStreams": {
+    env: "SHOAL_MAX_STREAMS",
+    type: "string",
+    default: "10000",
+    help: "Most open event streams on this node (503 past it); lowered if need be to keep 256 file descriptors free for /healthz, /metrics and replication.",
+  },
+  "sse.maxStreamsPerAddress": {
+    env: "SHOAL_MAX_STREAMS_PER_ADDRESS",
+    type: "string",
+    default: "256",
+    help: "Most open event streams from one client address (503 past it).",
+  },
   "sse.ready": {
     env: "SHOAL_READY_EVENT",
     type: "string",

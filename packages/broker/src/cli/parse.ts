@@ -139,6 +139,8 @@ export function parseStartArgs(
     bufferBytes: s.int("sse.buffer", 1024, 2 ** 31),
     maxBodyBytes: s.int("http.body.limit", 16, 2 ** 31),
     maxJsonDepth: s.int("http.body.maxDepth", 1, 10_000),
+    maxStreams: s.int("sse.maxStreams", 1, 10_000_000),
+    maxStreamsPerAddress: s.int("sse.maxStreamsPerAddress", 1, 10_000_000),
     shutdownTimeoutMs: s.duration("shutdown.timeout"),
     readyEvent: s.bool("sse.ready"),
     auth,

@@ -19,6 +19,7 @@ import { type CorsOptions, corsHeaders, PREFLIGHT_HEADERS } from "./cors.ts";
 import type { LimitCounters, LimitName } from "./limits.ts";
 import { parsePublishBody } from "./publish-body.ts";
 import type { BrokerStatus } from "./status.ts";
+import { STREAM_LIMIT_HEADERS, type StreamLimiter } from "./stream-limits.ts";
 import { unreadBodyHeaders } from "./unread-body.ts";
 
 /** Bound on `?channel=` parameters read at all (before the per-stream limit is checked). */
@@ -36,6 +37,8 @@ export interface RouterDeps {
   maxChannelsPerStream: number;
   /** Refusals per limit, for `/metrics`. */
   limits: LimitCounters;
+  /** Bounds on open streams, total and per client address. */
+  streams: StreamLimiter;
   isDraining(): boolean;
   /** Accepts a publish: resolves once it is accepted (by the hub, or held by the backplane). */
   accept(input: PublishInput): Promise<BrokerEvent>;
@@ -60,7 +63,13 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     if (err instanceof RequestError) {
       const limit = LIMIT_OF_CODE[err.code];
       if (limit !== undefined) deps.limits.hit(limit);
-      sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
+      const retry = err.code.startsWith("ERR_TOO_MANY_STREAMS") ? STREAM_LIMIT_HEADERS : {};
+      sendJson(
+        res,
+        err.status,
+        { error: { code: err.code, message: err.message } },
+        { ...headers, ...retry },
+      );
     } else {
       logger.error("request failed", { error: err instanceof Error ? err.message : String(err) });
       sendJson(res, 500, { error: { code: "ERR_INTERNAL", message: "internal error" } }, headers);
@@ -97,6 +106,8 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       res.end();
       return;
     }
+    // Given back when the stream (or this refusal) ends, whatever ends it.
+    res.once("close", deps.streams.acquire(req.socket.remoteAddress ?? "unknown"));
     const header = req.headers["last-event-id"];
     const cursor =
       (typeof header === "string" && header !== "" ? header : null) ??
