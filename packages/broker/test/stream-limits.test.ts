@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import { after, test } from "node:test";
 import { type ShoalProcess, spawnShoal } from "./cli-helpers.ts";
-import { httpJson, waitFor } from "./helpers.ts";
+import { httpJson } from "./helpers.ts";
 
 const procs: ShoalProcess[] = [];
 const open: ClientRequest[] = [];
