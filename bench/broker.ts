@@ -100,6 +100,9 @@ async function serverRole(): Promise<void> {
       broker = createBroker({
         heartbeatMs: 15_000,
         maxBufferBytes: 4 * 1024 * 1024,
+        // Every subscriber here comes from 127.0.0.1: lift the per-address and total stream limits.
+        maxStreams: 1_000_000,
+        maxStreamsPerAddress: 1_000_000,
         ...(membership ? { membership } : {}),
       });
       broker.attach(server);
