@@ -62,6 +62,8 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
   private readonly engine: Engine;
   private readonly ownedRuntime: NodeRuntime | null;
   private shutdownDone = false;
+  /** Addresses given to join(), kept for the optional re-join loop. */
+  private readonly seeds = new Set<string>();
   private leaveDone = false;
 
   private constructor(engine: Engine, ownedRuntime: NodeRuntime | null) {
@@ -185,7 +187,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
     const errors: string[] = [];
     let reached = 0;
     for (const raw of addrs) {
-      this.engine.seeds.add(raw);
+      this.seeds.add(raw);
       let targets: Address[];
       try {
         targets = await this.resolveAddr(raw);
@@ -384,7 +386,7 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
   private async rejoin(): Promise<void> {
     const e = this.engine;
     if (e.lifecycle !== Lifecycle.Running) return;
-    const targets = [...e.seeds];
+    const targets = [...this.seeds];
     for (const n of e.nodes) {
       if (isDeadOrLeft(n) && n.name !== e.config.name) targets.push(joinHostPort(n.host, n.port));
     }

@@ -65,14 +65,16 @@ export class Engine {
   readonly broadcasts: TransmitLimitedQueue;
   /** Every known member; new ones are inserted at random positions in the probe order. */
   readonly members = new MemberTable();
-  readonly suspicions = new Map<string, Suspicion>();
+  /** Running suspicions, by the suspected member's name. */
+  private readonly suspicions = new Map<string, Suspicion>();
   /** Estimate of the cluster size used for scaling: grows on insert, reset at each reap. */
   private sizeEstimate = 0;
   /** The next position in the probe order. */
   private probeIndex = 0;
   private seqNo = 0;
   private incarnation = 0;
-  readonly ackHandlers = new Map<number, AckHandler>();
+  /** Pending waits for acks, by sequence number. */
+  private readonly ackHandlers = new Map<number, AckHandler>();
   private phase: Lifecycle = Lifecycle.Running;
   /** A probe round is in flight; the next tick waits for it, as Go's blocking probe does. */
   private probing = false;
@@ -90,8 +92,6 @@ export class Engine {
   readonly junk: JunkLog;
   /** Set when a live member at another address claims our name; join() reports it. */
   private nameConflict: string | null = null;
-  /** Addresses given to join(), kept for the optional re-join loop. */
-  readonly seeds = new Set<string>();
   private readonly loops: Loop[] = [];
   /** Lag awareness: when the last observed stall of this node's event loop ended (runtime ms). */
   private stalledUntil = Number.NEGATIVE_INFINITY;
@@ -362,6 +362,44 @@ export class Engine {
       onTimeout();
     });
     this.ackHandlers.set(seq, { onAck, onNack, timer });
+  }
+
+  /** An ack for `seq` arrived: ends its wait and calls its handler (nothing when none waits). */
+  deliverAck(seq: number, payload: Uint8Array | null, timestamp: number): void {
+    const h = this.ackHandlers.get(seq);
+    if (!h) return;
+    this.ackHandlers.delete(seq);
+    h.timer.cancel();
+    h.onAck(payload, timestamp);
+  }
+
+  /** A nack for `seq` arrived: counted by its wait, which goes on until the ack or the timeout. */
+  deliverNack(seq: number): void {
+    this.ackHandlers.get(seq)?.onNack();
+  }
+
+  /** The running suspicion of `node`, if any. */
+  suspicionOf(node: string): Suspicion | undefined {
+    return this.suspicions.get(node);
+  }
+
+  /** Records the suspicion of `node` (its timer already runs). */
+  addSuspicion(node: string, s: Suspicion): void {
+    this.suspicions.set(node, s);
+  }
+
+  /** Forgets the suspicion of `node` (its timer fired). */
+  forgetSuspicion(node: string): void {
+    this.suspicions.delete(node);
+  }
+
+  /** Stops and forgets the suspicion of `node`, if any. */
+  cancelSuspicion(node: string): void {
+    const s = this.suspicions.get(node);
+    if (s) {
+      s.cancel();
+      this.suspicions.delete(node);
+    }
   }
 
   /**

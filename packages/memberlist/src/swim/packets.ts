@@ -157,16 +157,11 @@ function handleLeaf(e: Engine, leaf: Uint8Array, p: Packet): void {
     case MessageType.IndirectPing:
       handleIndirectPing(e, m.body, p);
       break;
-    case MessageType.AckResp: {
-      const h = e.ackHandlers.get(m.body.seqNo);
-      if (!h) return;
-      e.ackHandlers.delete(m.body.seqNo);
-      h.timer.cancel();
-      h.onAck(m.body.payload, p.timestamp);
+    case MessageType.AckResp:
+      e.deliverAck(m.body.seqNo, m.body.payload, p.timestamp);
       break;
-    }
     case MessageType.NackResp:
-      e.ackHandlers.get(m.body.seqNo)?.onNack();
+      e.deliverNack(m.body.seqNo);
       break;
     case MessageType.Suspect:
       suspectNode(e, m.body);

@@ -157,7 +157,7 @@ export function aliveNode(e: Engine, a: Alive, notify: (() => void) | null, boot
   if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) return;
   if (a.incarnation < state.incarnation && isLocal) return;
 
-  cancelSuspicion(e, a.node);
+  e.cancelSuspicion(a.node);
   state = e.members.writable(state);
   const oldState = state.state;
   const oldMeta = state.meta;
@@ -203,7 +203,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
   const known = e.members.get(s.node);
   if (!known || s.incarnation < known.incarnation) return;
 
-  const existing = e.suspicions.get(s.node);
+  const existing = e.suspicionOf(s.node);
   if (existing) {
     if (existing.confirm(s.from)) encodeAndBroadcast(e, s.node, { type: MessageType.Suspect, body: s });
     return;
@@ -229,7 +229,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
   const min = suspicionTimeout(e.config.suspicionMult, n, e.config.probeInterval);
   const max = e.config.suspicionMaxTimeoutMult * min;
   const onTimeout = (confirmations: number) => {
-    e.suspicions.delete(s.node);
+    e.forgetSuspicion(s.node);
     const st = e.members.get(s.node);
     if (st && st.state === NodeState.Suspect && st.stateChange === changeTime) {
       // Go: the timeout ran out before the expected confirmations came (the accusers may be the sick ones).
@@ -238,7 +238,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
       deadNode(e, { incarnation: st.incarnation, node: st.name, from: e.config.name });
     }
   };
-  e.suspicions.set(s.node, new Suspicion(e.timerRuntime, s.from, k, min, max, onTimeout));
+  e.addSuspicion(s.node, new Suspicion(e.timerRuntime, s.from, k, min, max, onTimeout));
   e.hooks.suspect({ node: s.node, from: s.from, incarnation: s.incarnation });
 }
 
@@ -246,7 +246,7 @@ export function suspectNode(e: Engine, s: Suspect): void {
 export function deadNode(e: Engine, d: Dead, notify: (() => void) | null = null): void {
   const known = e.members.get(d.node);
   if (!known || d.incarnation < known.incarnation) return;
-  cancelSuspicion(e, d.node);
+  e.cancelSuspicion(d.node);
   if (isDeadOrLeft(known)) return;
 
   if (known.name === e.config.name) {
@@ -397,14 +397,6 @@ export function verifyProtocol(e: Engine, remote: readonly PushNodeState[]): voi
   for (const n of local) if (n.state === NodeState.Alive && n.vsn[1] !== 0) widen(b, n.vsn);
   for (const r of remote) checkVersions(b, r.name, r.vsn);
   for (const n of local) if (n.vsn[1] !== 0) checkVersions(b, n.name, n.vsn);
-}
-
-function cancelSuspicion(e: Engine, node: string): void {
-  const s = e.suspicions.get(node);
-  if (s) {
-    s.cancel();
-    e.suspicions.delete(node);
-  }
 }
 
 function safeIp(addr: Uint8Array): string {
