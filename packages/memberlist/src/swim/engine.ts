@@ -17,7 +17,7 @@ import { type Cidr, cidrContains, ipToBytes, type Keyring, parseCidr } from "../
 import { Awareness } from "./awareness.ts";
 import { TransmitLimitedQueue } from "./broadcast-queue.ts";
 import { JunkLog } from "./junk-log.ts";
-import { MemberTable } from "./member-table.ts";
+import { type Members, MemberTable } from "./member-table.ts";
 import { isDeadOrLeft, type NodeRecord } from "./node-record.ts";
 import type { Suspicion } from "./suspicion.ts";
 
@@ -64,7 +64,7 @@ export class Engine {
   readonly awareness: Awareness;
   readonly broadcasts: TransmitLimitedQueue;
   /** Every known member; new ones are inserted at random positions in the probe order. */
-  readonly members = new MemberTable();
+  private table: Members = new MemberTable();
   /** Running suspicions, by the suspected member's name. */
   private readonly suspicions = new Map<string, Suspicion>();
   /** Estimate of the cluster size used for scaling: grows on insert, reset at each reap. */
@@ -147,6 +147,16 @@ export class Engine {
     // One stall blocks many timers: count it once.
     if (due > this.stalledUntil) this.awareness.applyDelta(1);
     this.stalledUntil = now;
+  }
+
+  /** The member table. */
+  get members(): Members {
+    return this.table;
+  }
+
+  /** Puts the member table of a formed cluster in place of this fresh engine's (formed-cluster.ts). */
+  replaceMemberTable(table: Members): void {
+    this.table = table;
   }
 
   /** Members in probe order. */

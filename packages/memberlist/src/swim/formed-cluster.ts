@@ -2,12 +2,14 @@
  * Starting a cluster already formed (Memberlist.formCluster): simulator machinery, kept here and out
  * of the protocol code. Real clusters form by joining; the simulator starts thousands of nodes at once
  * in the state the join gossip would have left them in, and lets them share one read-only copy of the
- * member records (each engine's MemberTable copies a record on its first write to it), so N nodes
- * hold N records rather than N².
+ * member records through a copy-on-write member table, so N nodes hold N records rather than N².
  */
+import type { Runtime } from "../driver.ts";
 import { ConfigError } from "../errors.ts";
 import type { Engine } from "./engine.ts";
+import { insertAt, type Members } from "./member-table.ts";
 import { copyRecord, type NodeRecord } from "./node-record.ts";
+import { shuffle } from "./random.ts";
 
 /** A read-only view of a cluster's members that many tables may share. Never mutated once shared. */
 export interface SharedMembers {
@@ -44,8 +46,74 @@ export function formCluster(engines: readonly Engine[]): void {
  * No join events are raised.
  */
 function adoptFormedCluster(e: Engine, view: SharedMembers): void {
-  e.members.adopt(view, e.runtime);
+  e.replaceMemberTable(new SharedMemberTable(view, e.members.order, e.runtime));
   e.recountMembers();
   e.broadcasts.reset();
   e.restaggerLoops();
+}
+
+/**
+ * A member table on a shared, read-only view of a whole cluster: it copies a record on its first
+ * write to it (copy on write) and keeps its own copies, additions and removals apart, so the view is
+ * never changed and other tables go on seeing it.
+ */
+export class SharedMemberTable implements Members {
+  order: NodeRecord[];
+  /** Records this table owns, by name; `null` marks a shared member this table has removed. */
+  private readonly own = new Map<string, NodeRecord | null>();
+  private readonly shared: ReadonlyMap<string, NodeRecord>;
+
+  /**
+   * Takes every member of `view`, with `mine` (the records the table owned so far, such as the local
+   * node's) in place of their shared versions, and shuffles the probe order. The view must not change
+   * afterwards.
+   */
+  constructor(view: SharedMembers, mine: readonly NodeRecord[], runtime: Runtime) {
+    this.shared = view.byName;
+    // One bulk copy, then put our own few records in place of their shared versions.
+    const order = view.records.slice();
+    for (const r of mine) {
+      this.own.set(r.name, r);
+      const theirs = view.byName.get(r.name);
+      const i = theirs === undefined ? -1 : order.indexOf(theirs);
+      if (i >= 0) order[i] = r;
+      else order.push(r);
+    }
+    this.order = order;
+    shuffle(runtime, order);
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  get(name: string): NodeRecord | undefined {
+    const mine = this.own.get(name);
+    if (mine !== undefined) return mine ?? undefined;
+    return this.shared.get(name);
+  }
+
+  insert(record: NodeRecord, position: number): void {
+    this.own.set(record.name, record);
+    insertAt(this.order, record, position);
+  }
+
+  writable(record: NodeRecord): NodeRecord {
+    if (this.own.get(record.name) === record) return record;
+    const copy = copyRecord(record);
+    this.own.set(record.name, copy);
+    const i = this.order.indexOf(record);
+    if (i >= 0) this.order[i] = copy;
+    return copy;
+  }
+
+  retain(keep: (n: NodeRecord) => boolean): void {
+    const kept: NodeRecord[] = [];
+    for (const n of this.order) {
+      if (keep(n)) kept.push(n);
+      else if (this.shared.has(n.name)) this.own.set(n.name, null);
+      else this.own.delete(n.name);
+    }
+    this.order = kept;
+  }
 }

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SharedMembers } from "../../src/swim/formed-cluster.ts";
-import { MemberTable } from "../../src/swim/member-table.ts";
+import { type SharedMembers, SharedMemberTable } from "../../src/swim/formed-cluster.ts";
+import { type Members, MemberTable } from "../../src/swim/member-table.ts";
 import type { NodeRecord } from "../../src/swim/node-record.ts";
 import { NodeState } from "../../src/wire/messages.ts";
 import { FakeRuntime } from "../helpers/fake-runtime.ts";
@@ -29,7 +29,7 @@ function view(names: string[]): SharedMembers {
   return { byName: new Map(records.map((r) => [r.name, r])), records };
 }
 
-const names = (t: MemberTable) => t.order.map((r) => r.name).sort();
+const names = (t: Members) => t.order.map((r) => r.name).sort();
 
 describe("member table", () => {
   it("owns and changes records in place without a shared view", () => {
@@ -50,10 +50,8 @@ describe("member table", () => {
 
   it("adopts a shared view, keeps its own records, and copies a shared record on first write", () => {
     const shared = view(["a", "b", "c", "me"]);
-    const t = new MemberTable();
     const me = rec("me", 7);
-    t.insert(me, 0);
-    t.adopt(shared, new FakeRuntime(3));
+    const t = new SharedMemberTable(shared, [me], new FakeRuntime(3));
     assert.deepEqual(names(t), ["a", "b", "c", "me"]);
     assert.equal(t.get("me"), me, "our own record stays ours");
     const b = t.get("b")!;
@@ -69,10 +67,8 @@ describe("member table", () => {
 
   it("removes shared members for itself only, and takes them back as new", () => {
     const shared = view(["a", "b", "c"]);
-    const t = new MemberTable();
-    const other = new MemberTable();
-    t.adopt(shared, new FakeRuntime(1));
-    other.adopt(shared, new FakeRuntime(2));
+    const t = new SharedMemberTable(shared, [], new FakeRuntime(1));
+    const other = new SharedMemberTable(shared, [], new FakeRuntime(2));
     t.retain((r) => r.name !== "b");
     assert.equal(t.get("b"), undefined);
     assert.deepEqual(names(t), ["a", "c"]);
@@ -86,8 +82,7 @@ describe("member table", () => {
   it("shuffles the adopted order with the runtime's random numbers", () => {
     const shared = view(Array.from({ length: 50 }, (_, i) => `n${i}`));
     const orderWith = (seed: number) => {
-      const t = new MemberTable();
-      t.adopt(shared, new FakeRuntime(seed));
+      const t = new SharedMemberTable(shared, [], new FakeRuntime(seed));
       return t.order.map((r) => r.name).join(",");
     };
     assert.equal(orderWith(5), orderWith(5));
