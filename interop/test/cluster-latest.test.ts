@@ -16,7 +16,7 @@ import {
   type Transport,
 } from "@shoal/memberlist";
 import { ClusterNode, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
-import { skipWithoutOracle } from "./go-skip.ts";
+import { skipWithoutGo, skipWithoutOracle } from "./go-skip.ts";
 import { mixedCluster, names, variants } from "./mixed-scenario.ts";
 
 const skip = skipWithoutOracle(
@@ -46,6 +46,27 @@ describe("mixed clusters with Go memberlist v0.6", { skip }, () => {
     test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, () =>
       mixedCluster("go-latest", v, start));
   }
+
+  test("a rolling upgrade: Go 0.2.2, Go v0.6 and Shoal in one cluster, messages every way", {
+    skip: skipWithoutGo("interop/test/cluster-latest.test.ts", "a cluster of both Go versions and Shoal"),
+  }, async () => {
+    const old = await start("go", { name: "ru-go022" });
+    const latest = await start("go-latest", { name: "ru-go06" });
+    const ts = await start("shoal", { name: "ru-ts" });
+    assert.equal(await ts.join([old.addr]), 1);
+    assert.equal(await latest.join([ts.addr]), 1);
+    const all = [old, latest, ts];
+    for (const n of all) await n.waitForMembers((m) => m.length === 3, 15_000, "3 members");
+    for (const from of all) {
+      for (const to of all) {
+        if (from === to) continue;
+        const text = `${from.name}->${to.name}`;
+        await from.sendBestEffort(to.name, text);
+        await to.waitForEvent(messageWith(text), 10_000, text);
+      }
+    }
+    await Promise.all(all.map((n) => n.stop()));
+  });
 
   test("a node with a wrong key or no key is kept out of an encrypted v0.6 cluster", async () => {
     const key = Buffer.alloc(16, 1).toString("base64");
