@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
+import type { AckMode } from "./core/plane.ts";
 import { RttTracker } from "./dashboard/rtt.ts";
 import { FD_HEADROOM, openFileLimit, streamsWithinFdLimit } from "./fd-limit.ts";
 import { unreadBodyHeaders } from "./http/unread-body.ts";
@@ -38,6 +39,10 @@ export interface NodeConfig {
   backplane?: string | null;
   /** Longest wait for Redis before a 503, ms. */
   backplaneTimeoutMs?: number;
+  /** When a publish is acknowledged (see {@link AckMode}); default `one`. */
+  ackMode?: AckMode;
+  /** How long a publish waits for its ack mode before a 503, ms (default 2 s). */
+  ackTimeoutMs?: number;
   historySize: number;
   historyAgeMs: number;
   historyBytes: number;
@@ -158,6 +163,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     auth: config.auth,
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
+    ...(config.ackMode !== undefined ? { ackMode: config.ackMode } : {}),
+    ...(config.ackTimeoutMs !== undefined ? { ackTimeoutMs: config.ackTimeoutMs } : {}),
     readyEvent: config.readyEvent,
     dashboard: rtt !== null ? { rtt } : false,
     metrics: { registry, processMetrics: true },

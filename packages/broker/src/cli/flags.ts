@@ -67,6 +67,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "5s",
     help: "Timeout of node-to-node connections (e.g. 500ms, 5s, or ms as a number).",
   },
+  "replication.ack": {
+    env: "SHOAL_REPLICATION_ACK",
+    type: "string",
+    default: "one",
+    help: "When a publish gets its 2xx: local (this node holds it), one (and another live member), all (every live member).",
+  },
+  "replication.ackTimeout": {
+    env: "SHOAL_REPLICATION_ACK_TIMEOUT",
+    type: "string",
+    default: "2s",
+    help: "How long a publish waits for its ack mode before a 503 (the event may still arrive).",
+  },
   "node.name": {
     env: "SHOAL_NODE_NAME",
     type: "string",

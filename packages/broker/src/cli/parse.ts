@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { AuthOptions } from "../auth/jwt.ts";
 import { parseRedisUrl } from "../backplane/redis-url.ts";
+import { ACK_MODES } from "../core/plane.ts";
 import { BrokerConfigError } from "../errors.ts";
 import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../log.ts";
 import type { NodeConfig } from "../node.ts";
@@ -129,6 +130,8 @@ export function parseStartArgs(
     httpClientTimeoutMs: s.duration("http.client.timeout"),
     backplane: backplaneUrl(s.get("backplane")),
     backplaneTimeoutMs: s.duration("backplane.timeout"),
+    ackMode: s.oneOf("replication.ack", ACK_MODES),
+    ackTimeoutMs: s.duration("replication.ackTimeout"),
     historySize: s.int("history.size", 0, 10_000_000),
     historyAgeMs: s.duration("history.age"),
     historyBytes: s.int("history.bytes", 0, 2 ** 40),

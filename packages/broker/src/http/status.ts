@@ -4,6 +4,7 @@ import type { Backplane, BackplaneStatus } from "../backplane/backplane.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Membership } from "../membership/membership.ts";
 import type { InboundLinks } from "../replication/inbound.ts";
+import type { Replication } from "../replication/replication.ts";
 import type { LinkStatus, Replicator } from "../replication/replicator.ts";
 import type { ClusterSecurity } from "../security.ts";
 import type { LimitCounters } from "./limits.ts";
@@ -30,6 +31,7 @@ export interface BrokerStatus {
 /** What status and metrics are read from. */
 export interface StatusSources {
   hub: Hub;
+  replication: Replication;
   membership: Membership;
   replicator: Replicator;
   inbound: InboundLinks;

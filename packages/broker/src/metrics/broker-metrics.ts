@@ -175,6 +175,39 @@ const READ_METRICS: ReadMetric[] = [
     read: (s) => s.inbound.count,
   },
   {
+    name: "shoal_publish_ack_timeouts_total",
+    help: "Publishes answered 503 because their ack mode did not hold in time.",
+    type: "counter",
+    read: (s) => s.replication.counters.ackTimeouts,
+  },
+  {
+    name: "shoal_publish_ack_pending",
+    help: "Publishes waiting for their ack mode.",
+    type: "gauge",
+    read: (s) => s.replication.counters.ackPending,
+  },
+  {
+    name: "shoal_replication_refused_total",
+    help: "Inbound links closed or frames refused, by reason.",
+    type: "counter",
+    labelNames: ["reason"],
+    read: (s) => {
+      const c = s.replication.counters;
+      return [
+        { labels: { reason: "handshake_evicted" }, value: c.handshakesEvicted },
+        { labels: { reason: "identity" }, value: c.identityRefused },
+        { labels: { reason: "sequence" }, value: c.seqRefused },
+        { labels: { reason: "repair_ignored" }, value: c.repairsIgnored },
+      ];
+    },
+  },
+  {
+    name: "shoal_replication_repaired_total",
+    help: "Events of departed origins received from surviving peers.",
+    type: "counter",
+    read: (s) => s.replication.counters.repaired,
+  },
+  {
     name: "shoal_gossip_members",
     help: "Cluster members, this node included.",
     type: "gauge",

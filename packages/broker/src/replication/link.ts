@@ -15,6 +15,8 @@ import { type LinkMessage, parseMessage } from "./messages.ts";
 
 /** Largest frame an untrusted link may send: the opening and `hello` need a few hundred bytes. */
 export const HANDSHAKE_FRAME_BYTES = 4096;
+/** Bytes kept from a paused link (a peer sends only `hello` and a window of events before its welcome). */
+const PAUSED_BYTES = 4 * 1024 * 1024;
 /** Unflushed bytes above which `send` asks the sender to wait for `onDrain`. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 /** Version of the link protocol, in the opening frame. */
@@ -29,7 +31,9 @@ export class Link {
   private waitingDrain = false;
   /** While paused, messages wait here and the stream is not read (the peer's TCP window fills). */
   private backlog: LinkMessage[] | null = null;
-  private resumeReading: (() => void) | null = null;
+  /** Raw chunks that arrived while paused. */
+  private readonly held: Uint8Array[] = [];
+  private heldBytes = 0;
   private readonly myNonce: Buffer | null;
   /** Called once the opening exchange is done: messages may be sent from then on. */
   onOpen: () => void = () => {};
@@ -67,28 +71,30 @@ export class Link {
     this.reader.maxFrameBytes = MAX_FRAME_BYTES;
   }
 
-  /** Stops delivering messages (and reading) until {@link resume}. */
+  /**
+   * Stops delivering messages until {@link resume}. The stream is still read, so the end of the
+   * peer is noticed at once, but what arrives is only kept (up to {@link PAUSED_BYTES}).
+   */
   pause(): void {
     this.backlog ??= [];
   }
 
-  /** Delivers what waited, then reads on. */
+  /** Delivers what waited, then goes on. */
   resume(): void {
     const backlog = this.backlog;
     if (backlog === null) return;
     this.backlog = null;
+    const held = this.held.splice(0);
+    this.heldBytes = 0;
     try {
       for (const msg of backlog) {
         if (this.closed) return;
         this.onMessage(msg);
       }
+      for (const chunk of held) if (!this.closed) this.process(chunk);
     } catch (err) {
       this.close(err as Error);
-      return;
     }
-    const wake = this.resumeReading;
-    this.resumeReading = null;
-    wake?.();
   }
 
   /** Sends a message; returns false when the caller should wait for {@link onDrain}. */
@@ -106,10 +112,8 @@ export class Link {
     if (this.closed) return;
     this.closed = true;
     this.backlog = null;
+    this.held.length = 0;
     this.stream.close();
-    const wake = this.resumeReading;
-    this.resumeReading = null;
-    wake?.();
     this.onClose(err);
   }
 
@@ -129,29 +133,39 @@ export class Link {
 
   private async readLoop(): Promise<void> {
     for (;;) {
-      if (this.backlog !== null) await new Promise<void>((r) => (this.resumeReading = r));
-      if (this.closed) return;
       const chunk = await this.stream.read();
       if (this.closed) return;
       if (chunk === null) {
         this.close();
         return;
       }
+      if (this.backlog !== null) {
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        if (this.heldBytes > PAUSED_BYTES)
+          this.close(new ReplicationError("peer sent too much before being confirmed"));
+        continue;
+      }
       try {
-        for (const frame of this.reader.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
-          if (!this.opened) {
-            this.open(frame);
-            continue;
-          }
-          const msg = parseMessage(this.cipher === null ? frame : this.cipher.open(frame));
-          if (this.backlog !== null) this.backlog.push(msg);
-          else this.onMessage(msg);
-          if (this.closed) return;
-        }
+        this.process(chunk);
       } catch (err) {
         this.close(err as Error);
         return;
       }
+    }
+  }
+
+  /** Parses a chunk's frames and delivers (or, once paused, keeps) their messages. */
+  private process(chunk: Uint8Array): void {
+    for (const frame of this.reader.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) {
+      if (!this.opened) {
+        this.open(frame);
+        continue;
+      }
+      const msg = parseMessage(this.cipher === null ? frame : this.cipher.open(frame));
+      if (this.backlog !== null) this.backlog.push(msg);
+      else this.onMessage(msg);
+      if (this.closed) return;
     }
   }
 
