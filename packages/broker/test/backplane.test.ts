@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { BrokerOptions } from "../src/broker.ts";
 import { httpJson, SseClient, startNode, type TestNode, waitFor } from "./helpers.ts";
-import { CutProxy, freePort, RedisServer, redisMissing } from "./redis-server.ts";
+import { CutProxy, freePort, RedisServer, redisCommand, redisMissing } from "./redis-server.ts";
 
 const missing = redisMissing();
 
@@ -241,6 +241,24 @@ describe("Redis backplane", { skip: missing ?? false, timeout: 60_000 }, () => {
     } finally {
       await late.destroy();
     }
+  });
+
+  test("a stream Redis lost begins above every old position: live streams go on, old cursors get reset", async () => {
+    const a = await start(redis.url);
+    const live = await open(a, "/channel/lost");
+    await waitFor(() => live.named("shoal-ready").length === 1, "ready");
+    await publishAll(a, "lost", 1, 3);
+    await waitFor(() => live.named().length === 3, "3 events");
+    const cursor = live.named()[2]!.id!;
+    await redisCommand(redis.port, "FLUSHALL"); // as a restart without persistence would
+    await publishAll(a, "lost", 4, 5);
+    await waitFor(() => live.named().length === 5, "the live stream reads the new stream");
+    assert.deepEqual(datas(live), range(1, 5));
+    const resumed = await open(a, "/channel/lost", { "Last-Event-ID": cursor });
+    await waitFor(() => resumed.named().length === 2, "replay of the new stream");
+    assert.equal(resumed.events[0]!.event, "reset", "what the lost stream held after the cursor is unknown");
+    assert.deepEqual(datas(resumed), range(4, 5));
+    await stopAll();
   });
 
   test("history survives a Redis restart with persistence on", async () => {

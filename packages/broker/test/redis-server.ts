@@ -195,3 +195,24 @@ export class CutProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** Sends one inline command (no arguments with spaces) and resolves with the first reply line. */
+export async function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    socket.setTimeout(5_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer to ${command}`));
+    });
+    socket.on("error", reject);
+    socket.on("connect", () => socket.write(`${command}\r\n`));
+    socket.on("data", (d) => {
+      answer += d.toString();
+      const end = answer.indexOf("\r\n");
+      if (end < 0) return;
+      socket.destroy();
+      resolve(answer.slice(0, end));
+    });
+  });
+}
