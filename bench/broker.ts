@@ -2,11 +2,12 @@
  * Broker benchmark: broker CPU per delivery, deliveries per second, loss / duplicates / order,
  * publish-to-delivery latency, memory per idle subscriber, and cross-node latency on three nodes.
  *
- *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d,f] [--perNode=10]
+ *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d,e,f] [--perNode=10]
  *
  * a: 1 node, 1,000 subscribers, 70 events/s; b: 10,000 subscribers (and idle memory per
  * subscriber); c: 1,000 subscribers at 10 events/s (latency); d: 3 nodes, 1,000 events/s
- * round-robin; f: the floor, a bare Node.js SSE server doing a and c without any broker.
+ * round-robin; e: d once per ack mode (local, one, all) with each publish timed until acknowledged;
+ * f: the floor, a bare Node.js SSE server doing a and c without any broker.
  *
  * The brokers run in child processes (this file with --role=server), so their CPU time
  * (process.cpuUsage) is theirs alone; the subscribers are raw sockets in this process with a
@@ -42,8 +43,9 @@ type ServerCommand =
       peers: { name: string; port: number }[] | null;
       port: number;
       floor?: boolean;
+      ackMode?: "local" | "one" | "all";
     }
-  | { cmd: "publish"; events: number; perSec: number; pad: number }
+  | { cmd: "publish"; events: number; perSec: number; pad: number; acked?: boolean }
   | { cmd: "mark" }
   | { cmd: "stats" };
 
@@ -104,6 +106,7 @@ async function serverRole(): Promise<void> {
         maxStreams: 1_000_000,
         maxStreamsPerAddress: 1_000_000,
         ...(membership ? { membership } : {}),
+        ...(msg.ackMode ? { ackMode: msg.ackMode } : {}),
       });
       broker.attach(server);
       process.send!({ type: "started" });
@@ -112,7 +115,11 @@ async function serverRole(): Promise<void> {
       const pad = "p".repeat(msg.pad);
       const start = performance.now();
       let sent = 0;
-      const tick = () => {
+      // With `acked`, publish as POST does (broker.accept) and time each until its ack mode holds.
+      const ackLatencies: number[] = [];
+      let ackFailures = 0;
+      const inFlight: Promise<void>[] = [];
+      const publishDue = () => {
         const due = Math.min(msg.events, Math.floor(((performance.now() - start) / 1000) * msg.perSec) + 1);
         while (sent < due) {
           sent++;
@@ -123,14 +130,25 @@ async function serverRole(): Promise<void> {
             const chunk = Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n`);
             for (const socket of floorSockets) socket.write(chunk);
             floorDelivered += floorSockets.length;
+          } else if (msg.acked && b !== null) {
+            const t = performance.now();
+            inFlight.push(
+              b.accept({ channel: "bench", data }).then(
+                () => void ackLatencies.push(performance.now() - t),
+                () => void ackFailures++,
+              ),
+            );
           } else b?.publish({ channel: "bench", data });
         }
         // Sleep until the next event is due (not a 1 ms spin: that would bill the broker for timers).
         const nextAt = start + (sent / msg.perSec) * 1000;
-        if (sent < msg.events) setTimeout(tick, Math.max(0, nextAt - performance.now()));
-        else process.send!({ type: "published", events: sent });
+        if (sent < msg.events) setTimeout(publishDue, Math.max(0, nextAt - performance.now()));
+        else
+          void Promise.all(inFlight).then(() =>
+            process.send!({ type: "published", events: sent, ackLatencies, ackFailures }),
+          );
       };
-      tick();
+      publishDue();
     } else if (msg.cmd === "mark") {
       (globalThis as { gc?: () => void }).gc?.();
       cpuMark = process.cpuUsage();
@@ -377,12 +395,17 @@ async function singleNode(
   }
 }
 
-async function threeNodes(perNodeSubs: number, perSec: number, seconds: number): Promise<void> {
+async function threeNodes(
+  perNodeSubs: number,
+  perSec: number,
+  seconds: number,
+  ackMode?: "local" | "one" | "all",
+): Promise<void> {
   const servers = await Promise.all([Server.spawn(), Server.spawn(), Server.spawn()]);
   try {
     const peers = servers.map((s, i) => ({ name: `n${i}`, port: s.port }));
     await Promise.all(
-      servers.map((s, i) => s.call({ cmd: "start", index: i, peers, port: s.port }, "started")),
+      servers.map((s, i) => s.call({ cmd: "start", index: i, peers, port: s.port, ackMode }, "started")),
     );
     await new Promise((r) => setTimeout(r, 500)); // replication links connect
     const latencies: number[] = [];
@@ -393,11 +416,22 @@ async function threeNodes(perNodeSubs: number, perSec: number, seconds: number):
     await Promise.all(servers.map((s) => s.call({ cmd: "mark" }, "marked")));
     const eventsPerNode = Math.round((perSec / 3) * seconds);
     const t0 = performance.now();
-    await Promise.all(
+    const published = await Promise.all(
       servers.map((s) =>
-        s.call({ cmd: "publish", events: eventsPerNode, perSec: perSec / 3, pad: 16 }, "published"),
+        s.call(
+          {
+            cmd: "publish",
+            events: eventsPerNode,
+            perSec: perSec / 3,
+            pad: 16,
+            acked: ackMode !== undefined,
+          },
+          "published",
+        ),
       ),
     );
+    const acks = published.flatMap((p) => (p.ackLatencies as number[] | undefined) ?? []);
+    const ackFailures = published.reduce((n, p) => n + Number(p.ackFailures ?? 0), 0);
     const expected = subs.length * eventsPerNode * 3;
     await until(() => subs.reduce((n, s) => n + s.received, 0) >= expected, 60_000);
     const wall = performance.now() - t0;
@@ -407,7 +441,7 @@ async function threeNodes(perNodeSubs: number, perSec: number, seconds: number):
     const userMs = stats.reduce((n, s) => n + Number(s.userMs), 0);
     const check = integrity(subs, [eventsPerNode, eventsPerNode, eventsPerNode]);
     rows.push({
-      scenario: `3 nodes, ${perSec} ev/s round-robin`,
+      scenario: `3 nodes, ${perSec} ev/s round-robin${ackMode ? `, ack ${ackMode}` : ""}`,
       subscribers: subs.length,
       events: eventsPerNode * 3,
       deliveries: delivered,
@@ -419,7 +453,11 @@ async function threeNodes(perNodeSubs: number, perSec: number, seconds: number):
       ooo: check.ooo,
       p50: `${percentile(latencies, 50).toFixed(1)} ms`,
       p99: `${percentile(latencies, 99).toFixed(1)} ms`,
-      extra: `cross-node p50 ${percentile(cross, 50).toFixed(1)} ms, p99 ${percentile(cross, 99).toFixed(1)} ms (CPU incl. replication)`,
+      extra:
+        `cross-node p50 ${percentile(cross, 50).toFixed(1)} ms, p99 ${percentile(cross, 99).toFixed(1)} ms (CPU incl. replication)` +
+        (ackMode
+          ? `; publish acked p50 ${percentile(acks, 50).toFixed(2)} ms, p99 ${percentile(acks, 99).toFixed(2)} ms, 503s ${ackFailures}`
+          : ""),
     });
     for (const s of subs) s.socket.destroy();
   } finally {
@@ -429,7 +467,7 @@ async function threeNodes(perNodeSubs: number, perSec: number, seconds: number):
 
 async function clientRole(): Promise<void> {
   const quick = args.has("quick");
-  const only = args.get("only")?.split(",") ?? ["a", "b", "c", "d", "f"];
+  const only = args.get("only")?.split(",") ?? ["a", "b", "c", "d", "e", "f"];
   console.log(`broker benchmark (node ${process.version}${quick ? ", quick" : ""}) ...`);
   if (only.includes("a")) await singleNode("1 node, max rate", 1000, quick ? 100 : 300, 70, false);
   if (only.includes("b")) await singleNode("1 node, 10k subscribers", 10_000, quick ? 10 : 30, 6, true);
@@ -439,6 +477,10 @@ async function clientRole(): Promise<void> {
     await singleNode("floor: bare Node SSE, 10 ev/s", 1000, quick ? 30 : 100, 10, false, true);
   }
   if (only.includes("d")) await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5);
+  // e: what each ack mode costs a publisher (broker.accept, as POST answers), and cross-node p99.
+  if (only.includes("e"))
+    for (const mode of ["local", "one", "all"] as const)
+      await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5, mode);
   console.table(rows);
 }
 
