@@ -29,6 +29,7 @@ import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_ADDRESS, StreamLimiter } f
 import { type Logger, silentLogger } from "./log.ts";
 import type { Membership } from "./membership/membership.ts";
 import { StaticCluster } from "./membership/static.ts";
+import { defaultHistoryTotalBytes } from "./memory-defaults.ts";
 import { BrokerMetrics, type BrokerMetricsOptions } from "./metrics/broker-metrics.ts";
 import type { ReplicationDriver } from "./replication/driver.ts";
 import { HttpLinkNetwork } from "./replication/http-network.ts";
@@ -53,8 +54,9 @@ export interface BrokerOptions {
   /** Most payload bytes kept per channel (default 8 MiB). */
   historyMaxBytes?: number;
   /**
-   * Estimated bytes of every channel's history together (default 256 MiB, a quarter to an eighth
-   * of a 1-2 GB node); past it the node's oldest events are evicted first, whatever their channel.
+   * Estimated bytes of every channel's history together (default: a quarter of the heap limit,
+   * 16..256 MiB, so 64-128 MiB on a 1-2 GB node); past it the node's oldest events are evicted
+   * first, whatever their channel.
    */
   historyMaxTotalBytes?: number;
   /**
@@ -185,7 +187,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
       maxAgeMs: options.historyMaxAgeMs ?? 5 * 60_000,
       maxBytes: options.historyMaxBytes ?? 8 * 1024 * 1024,
     },
-    historyTotalBytes: options.historyMaxTotalBytes ?? 256 * 1024 * 1024,
+    historyTotalBytes: options.historyMaxTotalBytes ?? defaultHistoryTotalBytes(),
     maxChannels: options.maxChannels ?? 100_000,
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,

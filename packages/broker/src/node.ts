@@ -47,7 +47,7 @@ export interface NodeConfig {
   historyAgeMs: number;
   historyBytes: number;
   /** Bytes of history of all channels together. */
-  historyTotalBytes: number;
+  historyTotalBytes: number | null;
   /** Most channels kept. */
   maxChannels: number;
   heartbeatMs: number;
@@ -150,7 +150,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     historyMaxEvents: config.historySize,
     historyMaxAgeMs: config.historyAgeMs,
     historyMaxBytes: config.historyBytes,
-    historyMaxTotalBytes: config.historyTotalBytes,
+    ...(config.historyTotalBytes !== null ? { historyMaxTotalBytes: config.historyTotalBytes } : {}),
     maxChannels: config.maxChannels,
     heartbeatMs: config.heartbeatMs,
     retryMs: config.retryMs,

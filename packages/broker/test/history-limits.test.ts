@@ -168,3 +168,12 @@ test("shoal start: --history.totalBytes and --channels.max bound a flood of dist
     await waitFor(() => p.exited, "exit");
   }
 });
+
+test("the default history cap follows the heap: a quarter of it, 16..256 MiB", async () => {
+  const { defaultHistoryTotalBytes } = await import("../src/memory-defaults.ts");
+  const MiB = 1024 * 1024;
+  assert.equal(defaultHistoryTotalBytes(256 * MiB), 64 * MiB, "a 1 GB node's default heap");
+  assert.equal(defaultHistoryTotalBytes(512 * MiB), 128 * MiB, "a 2 GB node's default heap");
+  assert.equal(defaultHistoryTotalBytes(4096 * MiB), 256 * MiB);
+  assert.equal(defaultHistoryTotalBytes(32 * MiB), 16 * MiB);
+});

@@ -130,8 +130,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   "history.totalBytes": {
     env: "SHOAL_HISTORY_TOTAL_BYTES",
     type: "string",
-    default: "268435456",
-    help: "Most bytes of history kept on this node, all channels together; past it the oldest events go first (resumes that needed them get a reset).",
+    default: "auto",
+    help: "Most bytes of history kept on this node, all channels together; past it the oldest events go first (resumes that needed them get a reset). auto: a quarter of the heap limit, 16..256 MiB.",
   },
   "channels.max": {
     env: "SHOAL_CHANNELS_MAX",

@@ -135,7 +135,8 @@ export function parseStartArgs(
     historySize: s.int("history.size", 0, 10_000_000),
     historyAgeMs: s.duration("history.age"),
     historyBytes: s.int("history.bytes", 0, 2 ** 40),
-    historyTotalBytes: s.int("history.totalBytes", 0, 2 ** 40),
+    historyTotalBytes:
+      s.text("history.totalBytes") === "auto" ? null : s.int("history.totalBytes", 0, 2 ** 40),
     maxChannels: s.int("channels.max", 1, 100_000_000),
     heartbeatMs: s.duration("sse.heartbeat"),
     retryMs: s.duration("sse.retry"),

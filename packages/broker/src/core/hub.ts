@@ -23,7 +23,7 @@ import { type Replay, replayAfter, resetEvent } from "./replay.ts";
 /** Tunables of the core. */
 export interface HubOptions {
   history: HistoryLimits;
-  /** Estimated bytes of every channel's history together (default 256 MiB). */
+  /** Estimated bytes of every channel's history together (default 64 MiB; the broker sizes it from the heap). */
   historyTotalBytes?: number;
   /** Most channels held (default 100,000). */
   maxChannels?: number;
@@ -133,7 +133,7 @@ export class Hub implements SubscriberOwner {
     this.runtime = options.runtime ?? nodeTimers;
     this.origin = Buffer.from(this.runtime.randomBytes(6)).toString("base64url");
     this.now = options.now ?? Date.now;
-    this.historyBudget = new HistoryBudget(options.historyTotalBytes ?? 256 * 1024 * 1024);
+    this.historyBudget = new HistoryBudget(options.historyTotalBytes ?? 64 * 1024 * 1024);
     this.channels = new ChannelTable({
       history: options.history,
       budget: this.historyBudget,
