@@ -1,10 +1,13 @@
 /**
- * Reads framed messages off a {@link Stream}. Chunks are merged into one growing buffer whose capacity
- * doubles, capped at the frame's known length, so a frame arriving in many small chunks costs linear
- * copying, not quadratic. Memory follows the bytes actually received, never the length a sender
- * announces: a peer that announces 20 MiB and sends 10 bytes costs about 10 bytes. With a
- * {@link ByteBudget}, everything the reader holds is reserved from it, so many readers together stay
- * under one bound. Bytes past the end of a frame stay for the next read.
+ * Reads framed messages off a {@link Stream}. Until a frame's length is known, chunks are merged into
+ * one buffer whose capacity doubles (linear copying, not quadratic), since measuring needs the bytes
+ * contiguous. Once the length is known, further chunks are kept as they came (small ones packed into
+ * blocks) and the frame is assembled by one copy when its last byte arrives. Memory follows the bytes
+ * actually received, never the length a sender announces: a peer that announces 20 MiB and sends 10
+ * bytes costs about 10 bytes, and one that sends all but the last byte costs what it sent, with no
+ * doubled buffer or copies left behind. With a {@link ByteBudget}, everything the reader holds is
+ * reserved from it, so many readers together stay under one bound. Bytes past the end of a frame stay
+ * for the next read.
  */
 
 import type { Stream, Timer } from "../driver.ts";
@@ -26,6 +29,14 @@ export interface ReadDeadline {
 export type FrameLength = (buf: Uint8Array) => number | undefined;
 
 const EMPTY = new Uint8Array(0);
+/** Chunks at least this large are kept as they are; smaller ones are packed into blocks. */
+const KEEP_CHUNK_BYTES = 16 * 1024;
+/**
+ * Blocks that pack small chunks (so a sender trickling bytes cannot make us keep an object per byte)
+ * grow with the tail, from 4 KiB to 64 KiB: a block never holds more spare room than has arrived.
+ */
+const MIN_BLOCK_BYTES = 4 * 1024;
+const MAX_BLOCK_BYTES = 64 * 1024;
 
 function asShoalError(err: unknown): ShoalError {
   if (err instanceof ShoalError) return err;
@@ -48,6 +59,16 @@ export class StreamReader {
   private failure: ShoalError | undefined;
   /** Bytes reserved from the budget: the capacity of `buf`. */
   private reserved = 0;
+  /**
+   * Bytes that follow `buf[start, end)` once the frame's length is known, in order: whole chunks and
+   * filled blocks, then `block[0, blockUsed)`, a block still being filled.
+   */
+  private tail: Uint8Array[] = [];
+  private tailBytes = 0;
+  private block: Uint8Array | null = null;
+  private blockUsed = 0;
+  /** Bytes reserved from the budget for the tail: its chunks plus the capacity of `block`. */
+  private tailReserved = 0;
 
   /**
    * @param budget where the buffer's bytes are reserved from; a read that would grow the buffer past
@@ -60,12 +81,12 @@ export class StreamReader {
 
   /** Bytes received from the stream and not yet returned by a read. */
   get bufferedBytes(): number {
-    return this.end - this.start;
+    return this.end - this.start + this.tailBytes;
   }
 
-  /** Bytes of memory the reader holds (its buffer's capacity). */
+  /** Bytes of memory the reader holds (its buffers' capacity). */
   get heldBytes(): number {
-    return this.buf.length;
+    return this.buf.length + this.tailReserved;
   }
 
   /**
@@ -74,7 +95,7 @@ export class StreamReader {
    */
   release(): void {
     this.failure ??= new NetworkError("StreamReader: released");
-    this.setBuffer(EMPTY, 0, 0);
+    this.dropAll();
   }
 
   /**
@@ -135,7 +156,7 @@ export class StreamReader {
       const failure = asShoalError(err);
       this.failure = failure;
       // The buffered bytes are of no use any more: give them back now, not when the reader is collected.
-      this.setBuffer(EMPTY, 0, 0);
+      this.dropAll();
       if (failure instanceof TimeoutError || failure instanceof LimitError) this.stream.close();
       throw failure;
     } finally {
@@ -160,6 +181,7 @@ export class StreamReader {
    */
   private take(n: number): Uint8Array {
     if (n === 0) return new Uint8Array(0);
+    if (this.tailBytes > 0) return this.assemble(n);
     const frameEnd = this.start + n;
     const surplus = this.end - frameEnd;
     if (n <= surplus) {
@@ -171,6 +193,98 @@ export class StreamReader {
     // The frame now belongs to the caller; only the surplus stays reserved.
     this.setBuffer(surplus === 0 ? EMPTY : new Uint8Array(this.buf.subarray(frameEnd, this.end)), 0, surplus);
     return frame;
+  }
+
+  /**
+   * Copies the first `n` buffered bytes, which run into the tail, into one new frame; whatever
+   * follows them becomes the head of the next frame. The frame belongs to the caller (not reserved).
+   */
+  private assemble(n: number): Uint8Array {
+    const frame = new Uint8Array(n);
+    const parts = [this.buf.subarray(this.start, this.end), ...this.tail];
+    if (this.block !== null) parts.push(this.block.subarray(0, this.blockUsed));
+    let o = 0;
+    const rest: Uint8Array[] = [];
+    for (const part of parts) {
+      const use = Math.min(part.length, n - o);
+      frame.set(part.subarray(0, use), o);
+      o += use;
+      if (use < part.length) rest.push(part.subarray(use));
+    }
+    this.dropAll();
+    if (rest.length === 1) this.setBuffer(new Uint8Array(rest[0]!), 0, rest[0]!.length);
+    else if (rest.length > 1) {
+      const size = rest.reduce((sum, r) => sum + r.length, 0);
+      const head = new Uint8Array(size);
+      let at = 0;
+      for (const r of rest) {
+        head.set(r, at);
+        at += r.length;
+      }
+      this.setBuffer(head, 0, size);
+    }
+    return frame;
+  }
+
+  /** Forgets every buffered byte and gives all reserved bytes back. */
+  private dropAll(): void {
+    this.tail = [];
+    this.tailBytes = 0;
+    this.block = null;
+    this.blockUsed = 0;
+    this.budget?.release(this.tailReserved);
+    this.tailReserved = 0;
+    this.setBuffer(EMPTY, 0, 0);
+  }
+
+  /** Takes `n` bytes for the tail from the budget; LimitError, with nothing changed, past it. */
+  private reserveTail(n: number): void {
+    if (this.budget !== undefined && !this.budget.tryReserve(n)) {
+      throw new LimitError(
+        `unfinished stream messages would hold more than ${this.budget.limit} bytes`,
+        this.budget.limit,
+      );
+    }
+    this.tailReserved += n;
+  }
+
+  /** Keeps a chunk of a frame whose length is known: as it is when large, packed into a block when small. */
+  private appendToTail(chunk: Uint8Array): void {
+    if (chunk.length >= KEEP_CHUNK_BYTES) {
+      this.reserveTail(chunk.length);
+      this.closeBlock();
+      this.tail.push(chunk);
+    } else {
+      if (this.block === null || this.blockUsed + chunk.length > this.block.length) {
+        // chunk.length < KEEP_CHUNK_BYTES <= MAX_BLOCK_BYTES, so the chunk always fits.
+        const size = Math.min(MAX_BLOCK_BYTES, Math.max(MIN_BLOCK_BYTES, this.tailBytes, chunk.length));
+        this.reserveTail(size);
+        this.closeBlock();
+        this.block = new Uint8Array(size);
+      }
+      this.block.set(chunk, this.blockUsed);
+      this.blockUsed += chunk.length;
+    }
+    this.tailBytes += chunk.length;
+  }
+
+  /**
+   * Moves the block being filled to the tail. A block less than half full is copied to its exact
+   * size first, so spare room never exceeds the bytes held.
+   */
+  private closeBlock(): void {
+    const block = this.block;
+    if (block === null) return;
+    const used = this.blockUsed;
+    if (used < block.length / 2) {
+      this.tail.push(block.slice(0, used));
+      this.budget?.release(block.length - used);
+      this.tailReserved -= block.length - used;
+    } else {
+      this.tail.push(block.subarray(0, used));
+    }
+    this.block = null;
+    this.blockUsed = 0;
   }
 
   /** Replaces the storage, reserving or giving back the difference in capacity. */
@@ -195,11 +309,16 @@ export class StreamReader {
   }
 
   /**
-   * Adds a chunk. Capacity doubles (linear copying overall) but never past `needed`, the frame length
-   * when known: growth follows what arrived, never what was announced.
+   * Adds a chunk. While the frame's length is unknown, the head's capacity doubles (linear copying
+   * overall); once it is known, chunks go to the tail and nothing is copied until the frame is whole.
+   * Either way growth follows what arrived, never what was announced.
    */
   private append(chunk: Uint8Array, needed: number | undefined): void {
     if (chunk.length === 0) return;
+    if (this.tailBytes > 0) {
+      this.appendToTail(chunk);
+      return;
+    }
     const held = this.end - this.start;
     if (held === 0) {
       // Nothing to merge with: use the chunk itself (stream chunks belong to their reader).
@@ -212,9 +331,12 @@ export class StreamReader {
       this.end += chunk.length;
       return;
     }
+    if (needed !== undefined) {
+      this.appendToTail(chunk);
+      return;
+    }
     const total = held + chunk.length;
-    const doubled = needed === undefined ? 2 * held : Math.min(2 * held, needed);
-    const size = Math.max(total, doubled);
+    const size = Math.max(total, 2 * held);
     // Reserved before allocating, so a refused growth allocates nothing.
     this.reserveCapacity(size);
     const grown = new Uint8Array(size);
