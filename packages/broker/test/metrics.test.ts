@@ -99,6 +99,8 @@ test("two nodes: broker histograms in seconds, process and event-loop metrics, m
   assert.equal(b.values.get("shoal_connections"), 1);
   assert.equal(b.values.get("shoal_gossip_members"), 2);
   assert.ok(b.values.get("memberlist_push_pull_node_seconds_count")! >= 1, "m2 joined with a push/pull");
+  assert.ok(b.values.get("memberlist_msg_alive_total")! >= 1);
+  assert.ok(b.values.get("memberlist_size_remote_bytes_count")! >= 1);
 });
 
 test("the sink adapter: Go's keys to Prometheus names in base units, labels, bad calls dropped", async () => {
