@@ -37,7 +37,9 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--conditions=development", "--import", "tsx", "--test", "--test-concurrency=2", ...files],
-  { cwd: root, stdio: "inherit" },
+  ["--import", "tsx", "--test", "--test-concurrency=2", ...files],
+  // tsx maps @shoal/* to their TypeScript sources through the root tsconfig's `paths` (the
+  // packages' exports point at dist/ only); child processes that load tsx inherit it too.
+  { cwd: root, stdio: "inherit", env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.json") } },
 );
 process.exit(result.status ?? 1);

@@ -1,21 +1,19 @@
 #!/usr/bin/env node
-// The `shoal` command. In a checkout (tsx installed) it runs the TypeScript sources directly, so no
-// build step is needed and a stale build can never shadow the sources; an installed package without
-// tsx runs the compiled dist/.
+// The `shoal` command. An installed package runs the compiled dist/ (src/ is not shipped). In this
+// repository's checkout it runs the TypeScript sources through tsx, with the repository's
+// tsconfig mapping @shoal/* to their sources, so no build step is needed and a stale build can
+// never shadow the sources.
 import { existsSync } from "node:fs";
-import { register as registerHook } from "node:module";
+import { fileURLToPath } from "node:url";
 
 const sources = new URL("../src/cli.ts", import.meta.url);
+const repoTsconfig = new URL("../../../tsconfig.json", import.meta.url);
 
 async function loadCli() {
-  if (existsSync(sources)) {
+  if (existsSync(sources) && existsSync(repoTsconfig)) {
     const tsx = await import("tsx/esm/api").catch(() => null);
     if (tsx) {
-      // Resolve workspace packages (@shoal/memberlist) to their sources, as --conditions=development does.
-      registerHook(
-        "data:text/javascript,export function resolve(s,c,next){return next(s,{...c,conditions:[...c.conditions,'development']})}",
-      );
-      tsx.register();
+      tsx.register({ tsconfig: fileURLToPath(repoTsconfig) });
       return import(sources.href);
     }
   }
