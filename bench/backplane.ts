@@ -14,13 +14,13 @@
  * Brokers run in child processes (this file with --role=server), so their CPU time is theirs alone;
  * redis-server (Debian's) is started on a free loopback port with a temp dir and stopped after.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { RedisServer, redisMissing } from "../packages/broker/test/redis-server.ts";
+import { ChildServer, until } from "./lib/child-server.ts";
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -139,45 +139,18 @@ async function serverRole(): Promise<void> {
 
 // ---------------------------------------------------------------- client role (this process)
 
-class Broker {
-  port = 0;
-  private waiters = new Map<string, (msg: Record<string, unknown>) => void>();
-  constructor(readonly child: ChildProcess) {
-    child.on("message", (msg: Record<string, unknown>) => {
-      const w = this.waiters.get(String(msg.type));
-      if (w) {
-        this.waiters.delete(String(msg.type));
-        w(msg);
-      }
-    });
-  }
-  static async spawn(): Promise<Broker> {
-    const child = fork(fileURLToPath(import.meta.url), ["--role=server"], {
-      execArgv: ["--conditions=development", "--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    const s = new Broker(child);
-    s.port = Number((await s.next("listening")).port);
-    return s;
-  }
-  next(type: string): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => this.waiters.set(type, resolve));
-  }
-  call(cmd: ServerCommand, reply: string): Promise<Record<string, unknown>> {
-    const p = this.next(reply);
-    this.child.send(cmd);
-    return p;
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once("exit", r));
-    this.child.kill("SIGKILL");
-    await exited;
-  }
-}
+type Broker = ChildServer<ServerCommand>;
 
 async function cluster(n: number, mode: Mode, redis: string): Promise<Broker[]> {
-  const brokers = await Promise.all(Array.from({ length: n }, () => Broker.spawn()));
+  const brokers = await Promise.all(
+    Array.from({ length: n }, () =>
+      ChildServer.spawn<ServerCommand>(fileURLToPath(import.meta.url), [
+        "--conditions=development",
+        "--import",
+        "tsx",
+      ]),
+    ),
+  );
   const peers = brokers.map((b, i) => ({ name: `n${i}`, port: b.port }));
   await Promise.all(brokers.map((b, i) => b.call({ cmd: "start", index: i, mode, peers, redis }, "started")));
   if (mode === "mesh") await new Promise((r) => setTimeout(r, 500)); // replication links connect
@@ -268,15 +241,6 @@ async function subscribe(
   );
   await until(() => subs.every((s) => s.ready), 30_000);
   return subs;
-}
-
-async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
 }
 
 function percentile(values: number[], p: number): string {

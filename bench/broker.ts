@@ -18,12 +18,12 @@
  * broker's own code. On loopback most of the system time is the kernel delivering each write to
  * the receiving socket (charged to the sender), about one write syscall per subscriber per batch.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { ChildServer, until } from "./lib/child-server.ts";
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -174,46 +174,17 @@ async function serverRole(): Promise<void> {
 
 // ---------------------------------------------------------------- client role (this process)
 
-class Server {
-  port = 0;
-  private waiters = new Map<string, (msg: Record<string, unknown>) => void>();
-  constructor(readonly child: ChildProcess) {
-    child.on("message", (msg: Record<string, unknown>) => {
-      const w = this.waiters.get(String(msg.type));
-      if (w) {
-        this.waiters.delete(String(msg.type));
-        w(msg);
-      }
-    });
-  }
-  static async spawn(): Promise<Server> {
-    const child = fork(fileURLToPath(import.meta.url), ["--role=server"], {
-      execArgv: [
-        "--conditions=development",
-        "--import",
-        "tsx",
-        "--expose-gc",
-        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      ],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    const s = new Server(child);
-    const msg = await s.next("listening");
-    s.port = Number(msg.port);
-    return s;
-  }
-  next(type: string): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => this.waiters.set(type, resolve));
-  }
-  async call(cmd: ServerCommand, reply: string): Promise<Record<string, unknown>> {
-    const p = this.next(reply);
-    this.child.send(cmd);
-    return p;
-  }
-  stop(): void {
-    this.child.kill(process.env.BENCH_CPU_PROF ? "SIGINT" : "SIGKILL");
-  }
-}
+type Server = ChildServer<ServerCommand>;
+const spawnServer = (): Promise<Server> =>
+  ChildServer.spawn<ServerCommand>(fileURLToPath(import.meta.url), [
+    "--conditions=development",
+    "--import",
+    "tsx",
+    "--expose-gc",
+    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ]);
+// SIGINT lets --cpu-prof write its profile.
+const stopSignal = (): NodeJS.Signals => (process.env.BENCH_CPU_PROF ? "SIGINT" : "SIGKILL");
 
 /** Counts what one subscriber receives, with per-origin continuity checks. */
 class Sub {
@@ -298,15 +269,6 @@ async function subscribe(
   return subs;
 }
 
-async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
-
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
@@ -351,7 +313,7 @@ async function singleNode(
   memory: boolean,
   floor = false,
 ): Promise<void> {
-  const server = await Server.spawn();
+  const server = await spawnServer();
   try {
     await server.call({ cmd: "start", index: 0, peers: null, port: 0, floor }, "started");
     const before = await server.call({ cmd: "mark" }, "marked");
@@ -391,7 +353,7 @@ async function singleNode(
     });
     for (const s of subs) s.socket.destroy();
   } finally {
-    server.stop();
+    await server.stop(stopSignal());
   }
 }
 
@@ -401,7 +363,7 @@ async function threeNodes(
   seconds: number,
   ackMode?: "local" | "one" | "all",
 ): Promise<void> {
-  const servers = await Promise.all([Server.spawn(), Server.spawn(), Server.spawn()]);
+  const servers = await Promise.all([spawnServer(), spawnServer(), spawnServer()]);
   try {
     const peers = servers.map((s, i) => ({ name: `n${i}`, port: s.port }));
     await Promise.all(
@@ -461,7 +423,7 @@ async function threeNodes(
     });
     for (const s of subs) s.socket.destroy();
   } finally {
-    for (const s of servers) s.stop();
+    await Promise.all(servers.map((s) => s.stop(stopSignal())));
   }
 }
 
