@@ -108,3 +108,27 @@ test("garbage messages never crash the parser", () => {
     assert.throws(() => parseMessage(Buffer.from(text)), ReplicationError, text);
   }
 });
+
+test("a link whose peer falls silent (a stuck connection after a partition) is closed by its watchdog", async () => {
+  const { Link } = await import("../src/replication/link.ts");
+  const { nodeTimers } = await import("../src/core/node-timers.ts");
+  let closed = false;
+  // A stream that accepts writes and never delivers a byte, nor an end: what a partition leaves.
+  const silent = {
+    remote: { host: "127.0.0.1", port: 1 },
+    read: () => new Promise<Uint8Array | null>(() => {}),
+    write: async () => {},
+    close: () => {
+      closed = true;
+    },
+  };
+  let error: Error | undefined;
+  const link = new Link(silent, nodeTimers, null, "client", 200);
+  link.onClose = (err) => {
+    error = err;
+  };
+  const deadline = Date.now() + 10_000;
+  while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(closed, true);
+  assert.match(String(error?.message), /silent/);
+});

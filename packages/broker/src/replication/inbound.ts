@@ -182,6 +182,8 @@ export class InboundLinks {
         return;
       case "have":
         this.hooks.have(state.node, msg.v);
+        // The answer doubles as the keepalive the dialling side's watchdog listens for.
+        state.link.send({ t: "ack", s: this.hub.applied.get(state.origin!) ?? 0 });
         return;
       default:
         throw new ReplicationError(`unexpected ${msg.t} on inbound link`);

@@ -9,7 +9,7 @@
  */
 import { ReplicationError } from "../errors.ts";
 import { LinkCipher } from "./cipher.ts";
-import type { Runtime, Stream } from "./driver.ts";
+import type { Runtime, Stream, Timer } from "./driver.ts";
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from "./frames.ts";
 import { type LinkMessage, parseMessage } from "./messages.ts";
 
@@ -19,6 +19,8 @@ export const HANDSHAKE_FRAME_BYTES = 4096;
 const PAUSED_BYTES = 4 * 1024 * 1024;
 /** Unflushed bytes above which `send` asks the sender to wait for `onDrain`. */
 const WRITE_HIGH_WATER = 1024 * 1024;
+/** Silence after which a link is presumed stuck (five missed `have` rounds). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
 /** Version of the link protocol, in the opening frame. */
 const LINK_VERSION = 2;
 
@@ -44,12 +46,24 @@ export class Link {
   /** Called when `send` had returned false and the writes have since drained. */
   onDrain: () => void = () => {};
 
+  /** When the last bytes arrived (runtime clock). */
+  private lastHeard: number;
+  private watchdog: Timer | null = null;
+
+  /**
+   * @param idleTimeoutMs the link is closed after this long without a byte from the peer: a
+   *   partition can leave a TCP connection silently stuck, and only silence tells. Live links are
+   *   never that quiet: the dialling side sends `have` every second and the other answers it.
+   */
   constructor(
     readonly stream: Stream,
-    runtime: Runtime,
+    private readonly runtime: Runtime,
     private readonly secret: Uint8Array | null,
     private readonly role: "client" | "server",
+    private readonly idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
   ) {
+    this.lastHeard = runtime.now();
+    this.watch();
     this.myNonce = secret === null ? null : Buffer.from(runtime.randomBytes(16));
     this.writeRaw(
       Buffer.from(
@@ -113,6 +127,7 @@ export class Link {
     this.closed = true;
     this.backlog = null;
     this.held.length = 0;
+    this.watchdog?.cancel();
     this.stream.close();
     this.onClose(err);
   }
@@ -139,6 +154,7 @@ export class Link {
         this.close();
         return;
       }
+      this.lastHeard = this.runtime.now();
       if (this.backlog !== null) {
         this.held.push(chunk);
         this.heldBytes += chunk.length;
@@ -153,6 +169,17 @@ export class Link {
         return;
       }
     }
+  }
+
+  /** Checks for silence twice per idle timeout. */
+  private watch(): void {
+    this.watchdog = this.runtime.setTimer(this.idleTimeoutMs / 2, () => {
+      if (this.closed) return;
+      const silent = this.runtime.now() - this.lastHeard;
+      if (silent >= this.idleTimeoutMs)
+        this.close(new ReplicationError(`peer silent for ${Math.round(silent)} ms: link presumed stuck`));
+      else this.watch();
+    });
   }
 
   /** Parses a chunk's frames and delivers (or, once paused, keeps) their messages. */
