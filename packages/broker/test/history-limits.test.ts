@@ -177,3 +177,19 @@ test("the default history cap follows the heap: a quarter of it, 16..256 MiB", a
   assert.equal(defaultHistoryTotalBytes(4096 * MiB), 256 * MiB);
   assert.equal(defaultHistoryTotalBytes(32 * MiB), 16 * MiB);
 });
+
+test("the origin log lets go of what it dropped (1 MB events do not pile up until compaction)", async () => {
+  const { OriginLog } = await import("../src/core/origin-log.ts");
+  const log = new OriginLog(100_000, 8 * 1024 * 1024);
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 1; i <= 300; i++) {
+    // A flat string of its own each time (a concatenation would share one buffer).
+    const data = Buffer.alloc(1_000_000, 97 + (i % 26)).toString("latin1");
+    log.append({ origin: "o", seq: i, time: 0, channel: `c${i}`, data });
+  }
+  collectGarbage();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(grown < 100 * 1024 * 1024, `an 8 MiB log grew the heap by ${grown} bytes`);
+  assert.equal(log.firstSeq, 293);
+});
