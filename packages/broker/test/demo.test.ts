@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DemoCluster } from "../src/demo/cluster.ts";
-import { parseDemoArgs } from "../src/demo/command.ts";
+import { demoCommandReply, parseDemoArgs } from "../src/demo/command.ts";
 import { readyText, shellQuote } from "../src/demo/output.ts";
 import { findFreePort, isPortFree } from "../src/demo/ports.ts";
 import { waitFor } from "./helpers.ts";
@@ -80,6 +80,14 @@ test("taken ports are skipped: TCP for HTTP, TCP and UDP for gossip", async () =
       assert.ok(m.gossipPort > udpTaken, `gossip ${m.gossipPort} after the taken ${udpTaken}`);
       const res = await fetch(`${cluster.url(0)}/healthz`);
       assert.equal(res.status, 200);
+      // `start 1` on a running node does nothing, and says so instead of claiming a restart.
+      const before = m.node;
+      assert.equal(await cluster.restart(0), false);
+      assert.equal(m.node, before);
+      assert.match(demoCommandReply(false, false, m.name, cluster.url(0)), /already running/);
+      await cluster.kill(0);
+      assert.equal(await cluster.restart(0), true);
+      assert.match(demoCommandReply(false, true, m.name, cluster.url(0)), /started again/);
     } finally {
       await cluster.stop();
     }

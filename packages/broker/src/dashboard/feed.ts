@@ -87,6 +87,9 @@ export class DashboardFeed {
       this.now,
     );
     this.unwatch = this.members.watch((change) => this.onChange(change));
+    // "for Ns" counts from now (the node's start) for those already here, not from the first visit.
+    const start = this.now();
+    for (const m of this.members.list()) this.seen.set(m.name, { state: m.state, since: start });
     this.timer = setInterval(() => this.tick(), options.intervalMs ?? 1000);
     this.timer.unref();
   }
@@ -220,8 +223,9 @@ export class DashboardFeed {
   }
 }
 
-function withRtt(m: DashboardMember, rtt: RttTracker | null): DashboardMember {
-  if (m.local || rtt === null) return m;
+/** The member with its last probe round trip; none for a dead or departed member (it is stale). */
+export function withRtt(m: DashboardMember, rtt: RttTracker | null): DashboardMember {
+  if (m.local || rtt === null || m.state === "dead" || m.state === "left") return m;
   const s = rtt.get(m.name);
   return s === undefined ? m : { ...m, rttMs: Math.round(s.rttMs * 100) / 100, rttAt: s.at };
 }

@@ -131,11 +131,15 @@ export class DemoCluster {
     await node.broker.close();
   }
 
-  /** Starts a killed (or stopped) member again, on the same ports, and joins the others. */
-  async restart(index: number): Promise<void> {
+  /**
+   * Starts a killed (or stopped) member again, on the same ports, and joins the others. Resolves
+   * false, doing nothing, when it is running already.
+   */
+  async restart(index: number): Promise<boolean> {
     const m = this.member(index);
-    if (m.node !== null) return;
+    if (m.node !== null) return false;
     await this.launch(m, false);
+    return true;
   }
 
   /**

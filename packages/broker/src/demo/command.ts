@@ -189,6 +189,14 @@ function progressPrinter(io: DemoIo, total: number): { show: (p: DemoProgress) =
   };
 }
 
+/** What the demo says after `kill N` / `start N` (`done` false: the node was already running). */
+export function demoCommandReply(kill: boolean, done: boolean, name: string, url: string): string {
+  if (kill) return `${name} killed without a goodbye: watch the others suspect it, then declare it dead.\n`;
+  return done
+    ? `${name} started again at ${url}/\n`
+    : `${name} is already running at ${url}/ (kill it first)\n`;
+}
+
 /** `kill N` / `start N` typed in the terminal. */
 function listenForCommands(cluster: DemoCluster, io: DemoIo): { close(): void } {
   const rl = createInterface({ input: process.stdin });
@@ -205,14 +213,9 @@ function listenForCommands(cluster: DemoCluster, io: DemoIo): { close(): void } 
       return;
     }
     const kill = /^(kill|stop)$/i.test(m[1]!);
-    const action = kill ? cluster.kill(index) : cluster.restart(index);
+    const action = kill ? cluster.kill(index).then(() => true) : cluster.restart(index);
     action.then(
-      () =>
-        io.out.write(
-          kill
-            ? `${member.name} killed without a goodbye: watch the others suspect it, then declare it dead.\n`
-            : `${member.name} started again at ${cluster.url(index)}/\n`,
-        ),
+      (done) => io.out.write(demoCommandReply(kill, done, member.name, cluster.url(index))),
       (err: unknown) => io.out.write(`${member.name}: ${(err as Error).message}\n`),
     );
   });
