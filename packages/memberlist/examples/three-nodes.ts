@@ -2,7 +2,7 @@
  * Three members on this machine: one with metadata, all joined into one cluster. They list the
  * members, exchange a message, and on Ctrl-C (SIGINT) leave gracefully and exit.
  *
- *   node --conditions=development --import tsx packages/memberlist/examples/three-nodes.ts
+ *   node --import tsx packages/memberlist/examples/three-nodes.ts
  */
 import { defaultLocalConfig, Memberlist } from "@shoal/memberlist";
 
