@@ -3,6 +3,7 @@
  * for its size is not read on (the connection is closed), on a real `shoal start` process.
  */
 import assert from "node:assert/strict";
+import { get } from "node:http";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { type ShoalProcess, spawnShoal } from "./cli-helpers.ts";
@@ -88,6 +89,17 @@ test("a chunked body that outgrows the limit is refused with 413 and the connect
   const metrics = (await httpJson(node.base, "GET", "/metrics")).body as string;
   assert.match(metrics, /^shoal_limit_rejections_total\{limit="body_size"\} 2$/m);
   assert.equal((await httpJson(node.base, "GET", "/healthz")).status, 200);
+});
+
+test("an error answer to a bodiless GET keeps the connection alive", async () => {
+  const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    get(`${node.base}/no-such-route`, { agent: false, headers: { Connection: "keep-alive" } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode, connection: res.headers.connection });
+    }).on("error", reject);
+  });
+  assert.equal(headers.status, 404);
+  assert.notEqual(headers.connection, "close");
 });
 
 test("a small refused body is drained and the keep-alive connection survives", async () => {

@@ -21,7 +21,8 @@ export const LINGER_BYTES = 256 * 1024;
 export function unreadBodyHeaders(req: IncomingMessage): Record<string, string> {
   if (req.readableEnded || req.complete) return {};
   const declared = req.headers["content-length"];
-  const length = declared === undefined ? Number.NaN : Number(declared);
+  // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 6.3).
+  const length = declared === undefined ? 0 : Number(declared);
   if (req.headers["transfer-encoding"] === undefined && length <= DRAIN_UNREAD_BYTES) {
     req.resume();
     return {};
