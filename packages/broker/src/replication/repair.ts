@@ -14,6 +14,8 @@ import type { Replicator } from "./replicator.ts";
 
 export class RepairExchange {
   private timer: Timer | null = null;
+  /** What each peer said it holds in its previous `have` (to see who is stuck). */
+  private readonly lastHave = new Map<string, Map<string, number>>();
   private closed = false;
 
   constructor(
@@ -41,16 +43,30 @@ export class RepairExchange {
     else for (const link of this.replicator.all()) link.sendHave(vector);
   }
 
-  /** Peer `node` holds `vector`: send it what it lacks of unowned origins. */
+  /**
+   * Peer `node` holds `vector`: send it what it lacks of origins no live member owns, and of any
+   * other origin it has not advanced on since its last `have` (its owner cannot reach it: a
+   * member list that has not caught up with a restart, a one-way partition). The receiver takes
+   * only what its own view lets it (never a live owner's events it can get from the owner).
+   */
   onHave(node: string, vector: [string, number][]): void {
+    const theirs = new Map(vector);
+    const before = this.lastHave.get(node);
+    this.lastHave.set(node, theirs);
     const link = this.replicator.link(node);
     if (link === undefined || !link.connected) return;
-    const theirs = new Map(vector);
     for (const [origin, seq] of this.hub.applied) {
       const after = theirs.get(origin) ?? 0;
-      if (seq <= after || this.isOwned(origin)) continue;
+      if (seq <= after || origin === this.hub.origin) continue;
+      const stuck = before !== undefined && (before.get(origin) ?? 0) === after;
+      if (this.isOwned(origin) && !stuck) continue;
       link.repair(origin, after, this.hub.heldAfter(origin, after));
     }
+  }
+
+  /** `node` left: forget what it last said it holds. */
+  forget(node: string): void {
+    this.lastHave.delete(node);
   }
 
   private vector(): [string, number][] {

@@ -79,6 +79,7 @@ export class Replication implements EventPlane {
       acked: () => this.acks.check(),
       left: (peer) => {
         this.inbound.closeNode(peer.name);
+        this.repair.forget(peer.name);
         this.acks.check();
         this.repair.announce();
       },
