@@ -116,8 +116,11 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const opened = deps.open === null ? null : await deps.open(channels, cursor);
     try {
       if (req.socket.destroyed) return;
-      req.socket.setNoDelay(true);
-      req.socket.setTimeout(0);
+      if (req.httpVersionMajor < 2) {
+        // HTTP/2 streams have no socket of their own to tune (the session's is shared).
+        req.socket.setNoDelay(true);
+        req.socket.setTimeout(0);
+      }
       hub.subscribe(res, {
         channels,
         clientId: clientId ?? randomBytes(9).toString("base64url"),

@@ -61,10 +61,9 @@ export function jitteredRetry(baseMs: number, jitter: number, random: () => numb
   return Math.max(0, Math.round(baseMs - spread + 2 * spread * random()));
 }
 
-/** Response headers of an event stream. */
+/** Response headers of an event stream (no `Connection`: HTTP/1.1 keeps alive by default and node adds it; HTTP/2 forbids it). */
 export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache",
   "X-Accel-Buffering": "no",
-  Connection: "keep-alive",
 });

@@ -1,11 +1,13 @@
 /**
- * One open event stream. After the response headers it writes straight to the socket (see
- * {@link SharedChunk}). It writes while the socket keeps up; once `socket.write()` returns false
+ * One open event stream. After the response headers it writes straight to its transport: over
+ * HTTP/1.x the socket itself, chunk-framed here (see {@link SharedChunk}); over HTTP/2 the
+ * response's own stream, which does its own framing (raw HTTP/1.1 chunks on an HTTP/2 connection
+ * would corrupt it). It writes while the socket keeps up; once `socket.write()` returns false
  * it queues (bounded) until 'drain', then writes the queue in one go. Past the bound it is
  * disconnected: the client resumes later with `Last-Event-ID`.
  */
 import type { ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Vector } from "../core/cursor.ts";
 import { chunkText, LAST_CHUNK, type SharedChunk } from "./chunk.ts";
 
@@ -30,7 +32,8 @@ export class Subscriber {
   /** Something was written since the last heartbeat (then the next one is skipped). */
   wroteSinceBeat = false;
 
-  private readonly socket: Socket;
+  /** The socket (HTTP/1.x) or the HTTP/2 stream of the response. */
+  private readonly socket: Duplex;
   /** HTTP/1.1 responses are chunked; HTTP/1.0 ones are delimited by the connection closing. */
   private readonly chunked: boolean;
   private queue: (string | Buffer)[] | null = null;
@@ -46,8 +49,11 @@ export class Subscriber {
     private readonly maxBufferBytes: number,
     private readonly owner: SubscriberOwner,
   ) {
-    this.socket = res.socket as Socket;
-    this.chunked = (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
+    // An HTTP/2 compatibility response (node:http2) has `stream`; an HTTP/1.x one does not.
+    const h2 = (res as ServerResponse & { stream?: Duplex }).stream;
+    this.socket = h2 ?? (res.socket as Duplex);
+    this.chunked =
+      h2 === undefined && (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
     res.once("close", () => this.finish());
   }
 
