@@ -61,6 +61,12 @@ const READ_METRICS: ReadMetric[] = [
     read: (s) => s.hub.historyBudget.bytes,
   },
   {
+    name: "shoal_history_max_bytes",
+    help: "The cap on shoal_history_bytes (--history.totalBytes).",
+    type: "gauge",
+    read: (s) => s.hub.historyBudget.maxBytes,
+  },
+  {
     name: "shoal_history_events",
     help: "Events kept in history, all channels.",
     type: "gauge",
