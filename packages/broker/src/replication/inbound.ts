@@ -178,7 +178,7 @@ export class InboundLinks {
         }
         return;
       case "repair":
-        this.repair(state, msg.o, msg.a, msg.e);
+        this.repair(state, msg.o, msg.a, msg.e, msg.h);
         return;
       case "have":
         this.hooks.have(state.node, msg.v);
@@ -263,7 +263,7 @@ export class InboundLinks {
   }
 
   /** Another origin's events, from a member that holds them (the origin itself is gone). */
-  private repair(state: Inbound, origin: string, after: number, wire: unknown[]): void {
+  private repair(state: Inbound, origin: string, after: number, wire: unknown[], senderHeld?: number): void {
     const held = this.hub.applied.get(origin) ?? 0;
     if (this.hooks.isOwnedOrigin(origin) || after > held) {
       this.counters.repairsIgnored++;
@@ -284,6 +284,10 @@ export class InboundLinks {
       this.hub.apply(ev);
       this.counters.repaired++;
     }
+    // What the sender once held past its last event is gone from its history: lost, unless we get
+    // it from another survivor first (then this is a no-op).
+    const now = this.hub.applied.get(origin) ?? 0;
+    if (senderHeld !== undefined && senderHeld > now && prev >= now) this.hub.noteLost(origin, senderHeld);
   }
 
   private scheduleAck(state: Inbound, events: number): void {

@@ -12,7 +12,8 @@ import { ReplicationError } from "../errors.ts";
  * - `events` (client): the client's own events, strictly the next seqs after the last ones sent.
  * - `gap` (client): my own events up to `to` can no longer be sent (my outbox dropped them).
  * - `repair` (client): events of `o`, another origin, that I hold after seq `a` (holes are events
- *   nobody can send any more).
+ *   nobody can send any more); on the last frame `h`, the highest seq of `o` I ever held (what is
+ *   above my last event is gone from my history too).
  * - `have` (client): the highest seq I hold of each origin, so the server can repair me.
  * - `ack` (server): the highest seq of your origin I hold.
  */
@@ -21,7 +22,7 @@ export type LinkMessage =
   | { t: "welcome"; node: string; origin: string; acked: number }
   | { t: "events"; e: WireEvent[] }
   | { t: "gap"; to: number }
-  | { t: "repair"; o: string; a: number; e: WireEvent[] }
+  | { t: "repair"; o: string; a: number; e: WireEvent[]; h?: number }
   | { t: "have"; v: [string, number][] }
   | { t: "ack"; s: number };
 
@@ -83,8 +84,11 @@ export function parseMessage(payload: Buffer): LinkMessage {
       if (!isSeq(m.to)) throw new ReplicationError("bad gap");
       return { t: "gap", to: m.to };
     case "repair":
-      if (!isOrigin(m.o) || !isSeq(m.a) || !Array.isArray(m.e)) throw new ReplicationError("bad repair");
-      return { t: "repair", o: m.o, a: m.a, e: m.e as WireEvent[] };
+      if (!isOrigin(m.o) || !isSeq(m.a) || !Array.isArray(m.e) || (m.h !== undefined && !isSeq(m.h)))
+        throw new ReplicationError("bad repair");
+      return m.h === undefined
+        ? { t: "repair", o: m.o, a: m.a, e: m.e as WireEvent[] }
+        : { t: "repair", o: m.o, a: m.a, e: m.e as WireEvent[], h: m.h };
     case "have": {
       if (!Array.isArray(m.v) || m.v.length > MAX_HAVE_ORIGINS) throw new ReplicationError("bad have");
       for (const entry of m.v as unknown[]) {

@@ -41,6 +41,8 @@ interface RepairJob {
   events: BrokerEvent[];
   next: number;
   after: number;
+  /** Highest seq of the origin we ever held (sent with the last frame). */
+  held: number;
 }
 
 export class OutboundLink {
@@ -103,10 +105,13 @@ export class OutboundLink {
     if (this.ready) this.link?.send({ t: "have", v: vector });
   }
 
-  /** Queues `events` of `origin` (after seq `after`, in seq order) for the peer, unless one is under way. */
-  repair(origin: string, after: number, events: BrokerEvent[]): void {
-    if (!this.ready || events.length === 0 || this.repairs.has(origin)) return;
-    this.repairs.set(origin, { events, next: 0, after });
+  /**
+   * Queues `events` of `origin` (after seq `after`, in seq order; `held` the highest we ever held)
+   * for the peer, unless one is under way.
+   */
+  repair(origin: string, after: number, events: BrokerEvent[], held: number): void {
+    if (!this.ready || this.repairs.has(origin)) return;
+    this.repairs.set(origin, { events, next: 0, after, held });
     this.kick();
   }
 
@@ -201,17 +206,23 @@ export class OutboundLink {
       }
     }
     for (const [origin, job] of this.repairs) {
-      while (job.next < job.events.length) {
+      do {
         const batch = job.events.slice(job.next, job.next + this.settings.batchEvents);
         job.next += batch.length;
-        const ok = link.send({ t: "repair", o: origin, a: job.after, e: batch.map(toWire) });
-        job.after = batch[batch.length - 1]!.seq;
+        const last = job.next >= job.events.length;
+        const wire = batch.map(toWire);
+        const ok = link.send(
+          last
+            ? { t: "repair", o: origin, a: job.after, e: wire, h: job.held }
+            : { t: "repair", o: origin, a: job.after, e: wire },
+        );
+        job.after = batch[batch.length - 1]?.seq ?? job.after;
         if (!ok) {
           this.waitingDrain = true;
-          if (job.next >= job.events.length) this.repairs.delete(origin);
+          if (last) this.repairs.delete(origin);
           return;
         }
-      }
+      } while (job.next < job.events.length);
       this.repairs.delete(origin);
     }
   }

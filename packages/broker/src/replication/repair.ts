@@ -60,7 +60,7 @@ export class RepairExchange {
       if (seq <= after || origin === this.hub.origin) continue;
       const stuck = before !== undefined && (before.get(origin) ?? 0) === after;
       if (this.isOwned(origin) && !stuck) continue;
-      link.repair(origin, after, this.hub.heldAfter(origin, after));
+      link.repair(origin, after, this.hub.heldAfter(origin, after), seq);
     }
   }
 

@@ -154,7 +154,9 @@ export class Replication implements EventPlane {
 
   private isOwnedOrigin(origin: string): boolean {
     if (origin === this.hub.origin) return true;
-    for (const link of this.replicator.all()) if (link.peerOrigin === origin) return true;
+    // Only a member we reach now owns its origin: one we cannot reach (crashed, restarted elsewhere
+    // while the member list still names the old address) may be stood in for by the survivors.
+    for (const link of this.replicator.all()) if (link.connected && link.peerOrigin === origin) return true;
     return false;
   }
 }
