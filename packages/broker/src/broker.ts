@@ -101,6 +101,8 @@ export interface BrokerOptions {
   prefix?: string;
   /** Send a `shoal-ready` event with the cursor when a stream opens (default true). */
   readyEvent?: boolean;
+  /** Peers serve HTTPS: dial replication links over TLS (default false; all nodes alike). */
+  replicationTls?: boolean;
   /** Connect timeout of replication links to peers (default 5 s). */
   replicationConnectTimeoutMs?: number;
   /**
@@ -174,7 +176,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const logger = options.logger ?? silentLogger;
   const membership =
     options.membership ?? new StaticCluster().join(`shoal-${randomBytes(4).toString("hex")}`, "");
-  const network = options.driver === undefined ? new HttpLinkNetwork() : null;
+  const network =
+    options.driver === undefined ? new HttpLinkNetwork({ tls: options.replicationTls === true }) : null;
   const driver: ReplicationDriver = options.driver ?? {
     runtime: nodeTimers,
     wallClock: Date.now,

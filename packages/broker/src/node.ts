@@ -2,7 +2,8 @@
  * A complete Shoal node: HTTP server + gossip membership + broker, with a graceful stop.
  * This is what `shoal start` runs; it is exported for programs that want the same in-process.
  */
-import { createServer, type Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/jwt.ts";
@@ -10,6 +11,7 @@ import { type Broker, createBroker } from "./broker.ts";
 import type { AckMode } from "./core/plane.ts";
 import { RttTracker } from "./dashboard/rtt.ts";
 import { FD_HEADROOM, openFileLimit, streamsWithinFdLimit } from "./fd-limit.ts";
+import { closeAllConnections, createHttpServer } from "./http/server.ts";
 import { unreadBodyHeaders } from "./http/unread-body.ts";
 import type { Logger } from "./log.ts";
 import { MemberlistMembership } from "./membership/memberlist-adapter.ts";
@@ -66,12 +68,15 @@ export interface NodeConfig {
   auth: AuthOptions | null;
   /** Serve the live dashboard at `/` (default true). */
   dashboard?: boolean;
+  /** Serve HTTPS with HTTP/2 (and HTTP/1.1 on the same port); replication links then use TLS too. */
+  tls?: { cert: Buffer; key: Buffer } | null;
 }
 
 /** A started node. */
 export interface ShoalNode {
   readonly broker: Broker;
-  readonly server: Server;
+  /** node:http's server, or with `tls` node:http2's secure server (HTTP/2 and HTTP/1.1). */
+  readonly server: Server | Http2SecureServer;
   readonly membership: MemberlistMembership;
   /** Bound HTTP and gossip ports. */
   readonly httpPort: number;
@@ -87,15 +92,12 @@ export interface ShoalNode {
 export async function startShoalNode(config: NodeConfig, logger: Logger): Promise<ShoalNode> {
   assertClusterable(config);
   const holder: { broker?: Broker } = {};
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (holder.broker?.handle(req, res)) return;
     res.writeHead(404, { "Content-Type": "application/json; charset=utf-8", ...unreadBodyHeaders(req) });
     res.end(JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: "no such route" } }));
-  });
-  // Bounds receiving a request (headers + body), not the response: streams stay open.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 30_000;
+  };
+  const server = createHttpServer(config, handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.httpPort, config.bindAddr, () => {
@@ -168,6 +170,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     readyEvent: config.readyEvent,
     dashboard: rtt !== null ? { rtt } : false,
     metrics: { registry, processMetrics: true },
+    replicationTls: config.tls != null,
     logger,
   });
   membership.onChange((change) =>
@@ -177,7 +180,8 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     }),
   );
   holder.broker = broker;
-  broker.attach(server);
+  // Replication links arrive as HTTP/1.1 upgrades; the secure server emits 'upgrade' the same way.
+  broker.attach(server as Server);
   const gossipPort = membership.ml.config.bindPort;
   let stopping: Promise<void> | null = null;
   if (config.gossipHosts.length > 0)
@@ -197,7 +201,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
       if (!replicated) logger.warn("some events were not acknowledged by every peer before stopping");
       await broker.close();
       await membership.shutdown().catch(() => {});
-      server.closeAllConnections();
+      closeAllConnections(server);
     })();
     return stopping;
   };

@@ -15,6 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { type Broker, createBroker } from "../src/broker.ts";
+import { parseStartArgs } from "../src/cli/parse.ts";
+import { BrokerConfigError } from "../src/errors.ts";
+import { createLogger } from "../src/log.ts";
+import { type ShoalNode, startShoalNode } from "../src/node.ts";
 import { waitFor } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shoal-h2-"));
@@ -24,7 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function certificate(): { key: Buffer; cert: Buffer } {
+function certificate(): { key: Buffer; cert: Buffer; keyPath: string; certPath: string } {
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
   execFileSync(
@@ -50,7 +54,7 @@ function certificate(): { key: Buffer; cert: Buffer } {
     ],
     { stdio: "ignore" },
   );
-  return { key: readFileSync(key), cert: readFileSync(cert) };
+  return { key: readFileSync(key), cert: readFileSync(cert), keyPath: key, certPath: cert };
 }
 
 async function secureBroker(): Promise<{
@@ -160,4 +164,78 @@ test("HTTP/1.1 still works on the same TLS port (allowHTTP1): status and a strea
   const stream = await get("/channel/news");
   assert.equal(stream.status, 200);
   assert.match(stream.first, /event: shoal-ready/);
+});
+
+test("shoal start --http.tls.cert/--http.tls.key: two nodes over HTTPS, HTTP/2 subscribe on one, HTTP/1.1 publish on the other, replicated over TLS", async () => {
+  const { certPath, keyPath, cert } = certificate();
+  assert.throws(
+    () => parseStartArgs(["--http.tls.cert", certPath], {}),
+    (e: Error) => e instanceof BrokerConfigError && /--http\.tls\.cert is set/.test(e.message),
+  );
+  assert.throws(
+    () => parseStartArgs([], { SHOAL_TLS_CERT: join(dir, "none.pem"), SHOAL_TLS_KEY: keyPath }),
+    /env SHOAL_TLS_CERT \(--http\.tls\.cert\): cannot read/,
+  );
+  const nodes: ShoalNode[] = [];
+  cleanup.push(async () => {
+    for (const n of nodes) await n.stop().catch(() => {});
+  });
+  for (const name of ["t1", "t2"]) {
+    const seeds = nodes.map((n) => `127.0.0.1:${n.gossipPort}`).join(",");
+    const parsed = parseStartArgs(
+      [
+        "--node.name",
+        name,
+        "--bind.addr",
+        "127.0.0.1",
+        "--gossip.port",
+        "0",
+        "--http.server.port",
+        "0",
+        "--gossip.profile",
+        "local",
+        "--http.tls.cert",
+        certPath,
+        "--http.tls.key",
+        keyPath,
+        "--dashboard=false",
+      ],
+      { GOSSIP_HOSTS: seeds },
+    );
+    assert.ok("config" in parsed);
+    nodes.push(await startShoalNode(parsed.config, createLogger("silent")));
+  }
+  const [t1, t2] = nodes as [ShoalNode, ShoalNode];
+  await waitFor(
+    () => t1.broker.status().replication.some((l) => l.connected),
+    "replication link t1 -> t2 over TLS",
+    20_000,
+  );
+  const session = connect(`https://localhost:${t2.httpPort}`, { ca: cert });
+  session.on("error", () => {});
+  cleanup.push(() => session.close());
+  const sub = h2get(session, "/channel/tls");
+  await waitFor(() => sub.text().includes("shoal-ready"), "h2 stream on t2");
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: "127.0.0.1",
+        port: t1.httpPort,
+        path: "/channel/tls",
+        method: "POST",
+        ca: cert,
+        servername: "localhost",
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify({ data: "over tls" }));
+  });
+  assert.equal(status, 200);
+  await waitFor(() => sub.text().includes("data: over tls\n"), "the event on t2", 20_000);
+  sub.close();
 });

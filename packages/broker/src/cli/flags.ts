@@ -49,6 +49,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "8080",
     help: "HTTP port (API, streams, replication).",
   },
+  "http.tls.cert": {
+    env: "SHOAL_TLS_CERT",
+    type: "string",
+    default: "",
+    help: "PEM certificate (chain) file: with --http.tls.key, serve HTTPS with HTTP/2 (HTTP/1.1 on the same port). Every node of a cluster must use TLS or none.",
+  },
+  "http.tls.key": {
+    env: "SHOAL_TLS_KEY",
+    type: "string",
+    default: "",
+    help: "PEM private key file of --http.tls.cert.",
+  },
   "http.server.cors.enabled": {
     env: "HTTP_SERVER_ENABLE_CORS",
     type: "boolean",

@@ -16,7 +16,7 @@ import type { NodeConfig } from "../node.ts";
 import { assertClusterable } from "../security.ts";
 import { loadConfigFile } from "./config-file.ts";
 import { FLAGS } from "./flags.ts";
-import { SettingSources } from "./sources.ts";
+import { SettingSources, type SettingValue } from "./sources.ts";
 
 export { parseDuration } from "./sources.ts";
 
@@ -40,6 +40,23 @@ export function parseSecretKey(text: string, where = "--gossip.secretKey"): Uint
       `${where} decodes to ${key.length} bytes; AES needs 16, 24 or 32 (e.g. \`openssl rand -base64 32\`)`,
     );
   return new Uint8Array(key);
+}
+
+/** Reads the TLS certificate and key files: both or neither. */
+function readTls(cert: SettingValue, key: SettingValue): { cert: Buffer; key: Buffer } | null {
+  if (cert.text === "" && key.text === "") return null;
+  if (cert.text === "" || key.text === "")
+    throw new BrokerConfigError(
+      `${cert.text === "" ? key.where : cert.where} is set: HTTPS needs both --http.tls.cert and --http.tls.key`,
+    );
+  const read = (v: SettingValue): Buffer => {
+    try {
+      return readFileSync(v.text);
+    } catch (err) {
+      throw new BrokerConfigError(`${v.where}: cannot read ${v.text}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read(cert), key: read(key) };
 }
 
 /** Reads the command line: flag values by name (pflag's `--bool=false` included), or help/version. */
@@ -116,6 +133,7 @@ export function parseStartArgs(
     };
   }
   const secret = s.get("gossip.secretKey");
+  const tls = readTls(s.get("http.tls.cert"), s.get("http.tls.key"));
   const config: NodeConfig = {
     name: s.text("node.name") || `${hostname()}-${randomBytes(3).toString("hex")}`,
     bindAddr: s.text("bind.addr"),
@@ -149,6 +167,7 @@ export function parseStartArgs(
     readyEvent: s.bool("sse.ready"),
     auth,
     dashboard: s.bool("dashboard"),
+    tls,
   };
   assertClusterable(config);
   return { config, logLevel: logLevel.text, logFormat };

@@ -3,9 +3,11 @@
  * runs. Nodes are ordinary {@link ShoalNode}s over real gossip and HTTP on loopback; one can be
  * killed without a goodbye (peers must detect the failure) and started again.
  */
+
 import { joinHostPort } from "@shoal/memberlist";
 import { parseStartArgs } from "../cli/parse.ts";
 import { BrokerConfigError } from "../errors.ts";
+import { closeAllConnections } from "../http/server.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { type ShoalNode, startShoalNode } from "../node.ts";
 import { findFreePort } from "./ports.ts";
@@ -127,7 +129,7 @@ export class DemoCluster {
     m.node = null;
     await node.membership.shutdown();
     node.server.close();
-    node.server.closeAllConnections();
+    closeAllConnections(node.server);
     await node.broker.close();
   }
 

@@ -4,6 +4,7 @@
  * The upgrade only opens the byte stream; the link protocol (`link.ts`) authenticates over it.
  */
 import { type IncomingMessage, request } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { splitHostPort } from "@shoal/memberlist";
@@ -18,6 +19,13 @@ export const REPLICATION_PROTOCOL = "shoal-replication/2";
 
 export class HttpLinkNetwork implements LinkNetwork {
   private acceptHandler: ((stream: Stream) => void) | null = null;
+
+  /**
+   * `tls`: peers serve HTTPS (`--http.tls.*`), so links are dialled over TLS. Peer certificates are
+   * not verified here: a link's authenticity and secrecy come from the cluster key
+   * (`--gossip.secretKey`), which the link protocol checks whatever the transport.
+   */
+  constructor(private readonly options: { tls?: boolean } = {}) {}
 
   setAcceptHandler(handler: (stream: Stream) => void): void {
     this.acceptHandler = handler;
@@ -46,7 +54,8 @@ export class HttpLinkNetwork implements LinkNetwork {
     if (target === null)
       return Promise.reject(new ReplicationError(`not a host:port address: '${httpAddr}'`));
     return new Promise((resolve, reject) => {
-      const req = request({
+      const req = (this.options.tls === true ? httpsRequest : request)({
+        ...(this.options.tls === true ? { rejectUnauthorized: false } : {}),
         host: target.host,
         port: target.port,
         path: REPLICATION_PATH,
