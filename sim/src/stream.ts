@@ -243,16 +243,19 @@ class DialConnectedEvent extends SimEvent {
 
 class AcceptEvent extends SimEvent {
   private readonly end: StreamEnd;
-  constructor(end: StreamEnd) {
+  /** The port the client dialled. */
+  private readonly port: number;
+  constructor(end: StreamEnd, port: number) {
     super(end.proc.node, end.proc.node.id);
     this.end = end;
+    this.port = port;
   }
   get kind(): number {
     return EventKind.Accept;
   }
   fire(): boolean {
     const proc = this.end.proc;
-    const handler = proc.alive ? proc.transport.streamHandlerFor(this.end) : null;
+    const handler = proc.alive ? proc.transport.streamHandlerFor(this.end, this.port) : null;
     if (handler === null) {
       this.end.close();
       return false;
@@ -303,7 +306,7 @@ class DialSynEvent extends SimEvent {
     serverEnd.peer = clientEnd;
     // Server data must not reach the client before the client learns it is connected.
     serverEnd.lastArrival = back;
-    this.scheduler.at(this.scheduler.now, new AcceptEvent(serverEnd));
+    this.scheduler.at(this.scheduler.now, new AcceptEvent(serverEnd, a.addr.port));
     this.scheduler.at(back, new DialConnectedEvent(a, clientEnd));
   }
 }

@@ -21,6 +21,8 @@ export class SimTransport implements Transport {
   private readonly network: Network;
   private packetHandler: ((packet: Packet) => void) | null = null;
   private streamHandler: ((stream: Stream) => void) | null = null;
+  /** Stream listeners on other ports than `bindPort` (an application's second server, e.g. HTTP). */
+  private readonly otherPorts = new Map<number, (stream: Stream) => void>();
   private closed = false;
 
   constructor(proc: SimProcess, network: Network, port: number) {
@@ -56,6 +58,14 @@ export class SimTransport implements Transport {
     this.streamHandler = handler;
   }
 
+  /**
+   * Accepts streams on another port of this process (the gossip port is {@link setStreamHandler}'s):
+   * a broker's replication links arrive on its HTTP port. Dies with the process.
+   */
+  listenStreams(port: number, handler: (stream: Stream) => void): void {
+    this.otherPorts.set(port, handler);
+  }
+
   resolve(host: string): Promise<string[]> {
     if (IP_LITERAL.test(host)) return Promise.resolve([host]);
     const node = this.network.nodeNamed(host);
@@ -70,11 +80,13 @@ export class SimTransport implements Transport {
 
   /** True if a listener accepts streams on `port`. */
   listening(port: number): boolean {
+    if (this.otherPorts.has(port)) return this.proc.alive;
     return !this.closed && port === this.bindPort && this.streamHandler !== null;
   }
 
-  /** @internal The handler for an accepted stream, or null if nobody listens any more. */
-  streamHandlerFor(_end: Stream): ((stream: Stream) => void) | null {
+  /** @internal The handler for a stream accepted on `port`, or null if nobody listens any more. */
+  streamHandlerFor(_end: Stream, port: number = this.bindPort): ((stream: Stream) => void) | null {
+    if (port !== this.bindPort) return this.proc.alive ? (this.otherPorts.get(port) ?? null) : null;
     return this.closed ? null : this.streamHandler;
   }
 
