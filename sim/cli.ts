@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import type { MemberlistConfig } from "@shoal/memberlist";
+import { runBrokerCli } from "./src/broker/cli.ts";
 import { lanLink, wanLink } from "./src/link-profile.ts";
 import type { Preset } from "./src/memberlist-cluster.ts";
 import { parseSeed, SimFailure } from "./src/replay.ts";
@@ -24,11 +25,13 @@ import { runToy } from "./src/scenarios/toy.ts";
 import { DEFAULT_WAN_STALL_LOAD, runWanStalls } from "./src/scenarios/wan-stalls.ts";
 import { num, secs, textTable } from "./src/table.ts";
 
-const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy> [--nodes N] [--loss p]
+const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partition|cost|toy|broker> [--nodes N] [--loss p]
        [--seed s] [--seeds k] [--duration s] [--preset lan|wan|local] [--news join|update]
        [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false]
        [--lag-awareness true|false] [--link lan|wan] [--start grown|formed]
-       stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash`;
+       stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash
+       broker [--seed s] [--seeds k] [--ack-mode local|one|all]: real brokers with faults, each run
+              judged by the checker (no acknowledged event lost, no duplicate, order, honest resume)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -72,6 +75,7 @@ function parse() {
         "stall-max": { type: "string" },
         every: { type: "string" },
         start: { type: "string" },
+        "ack-mode": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -377,6 +381,9 @@ try {
     console.log(
       textTable(["nodes", "loss", "seed", "packets/s", "bytes/s", "streams/s", "window s", "wall s"], rows),
     );
+  } else if (scenario === "broker") {
+    const ok = await runBrokerCli({ seed, seeds, ackMode: values["ack-mode"], replayFor, fail });
+    if (!ok) process.exit(1);
   } else if (scenario === "toy") {
     const duration = nonNegative("duration", values.duration, 120);
     const r = await runToy({ nodes, seconds: duration, seed, loss, replayCommand: replayFor(seed) });

@@ -12,8 +12,8 @@
 import type { Broker } from "../../../packages/broker/src/broker.ts";
 import { createBroker } from "../../../packages/broker/src/broker.ts";
 import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
-import { MemberlistMembership } from "../../../packages/broker/src/membership/memberlist-adapter.ts";
 import { silentLogger } from "../../../packages/broker/src/log.ts";
+import { MemberlistMembership } from "../../../packages/broker/src/membership/memberlist-adapter.ts";
 import type { LinkProfile } from "../link-profile.ts";
 import type { SimNode } from "../node.ts";
 import { Rng, StreamPurpose } from "../prng.ts";
@@ -99,7 +99,11 @@ export class BrokerSimCluster {
     });
     const broker = createBroker({
       membership,
-      driver: { runtime: proc, wallClock: () => this.wallClock(), network: new SimLinkNetwork(proc.transport) },
+      driver: {
+        runtime: proc,
+        wallClock: () => this.wallClock(),
+        network: new SimLinkNetwork(proc.transport),
+      },
       ...(this.settings.ackMode !== undefined ? { ackMode: this.settings.ackMode } : {}),
       ...(this.settings.ackTimeoutMs !== undefined ? { ackTimeoutMs: this.settings.ackTimeoutMs } : {}),
       historyMaxEvents: this.settings.historyMaxEvents ?? 1000,
@@ -108,9 +112,7 @@ export class BrokerSimCluster {
       logger: silentLogger,
     });
     // Join whoever runs now, retrying (as `shoal start` does) until one answers.
-    const seeds = this.sim.nodes
-      .filter((n) => n !== node && n.app !== null)
-      .map((n) => `${n.ip}:${n.port}`);
+    const seeds = this.sim.nodes.filter((n) => n !== node && n.app !== null).map((n) => `${n.ip}:${n.port}`);
     if (seeds.length > 0) {
       const attempt = (delay: number): void => {
         if (!proc.alive) return;
@@ -153,7 +155,14 @@ export class BrokerSimCluster {
    * A publisher on node `home`: from `fromMs` to `untilMs`, one publish at a time, a gap drawn
    * from [minGapMs, maxGapMs) after each answer (or after sending, when no answer can come).
    */
-  publisher(name: string, home: number, channels: string[], fromMs: number, untilMs: number, gap: [number, number]): void {
+  publisher(
+    name: string,
+    home: number,
+    channels: string[],
+    fromMs: number,
+    untilMs: number,
+    gap: [number, number],
+  ): void {
     let i = 0;
     const next = (): void => {
       if (this.stopped || this.sim.now >= untilMs) return;
@@ -244,14 +253,24 @@ export class BrokerSimCluster {
     const node = this.sim.node(id);
     const app = node.app!;
     const last = sub.conn?.lastEventId ?? null;
-    const conn = new SimSseConnection(node.name, last, node.process!, () => this.wallClock(), sub.readRate, () => {
-      // Reconnect after a client-side delay, with the last id it saw.
-      this.sim.at(this.sim.now + 100 + this.rng.float() * 900, () => this.connect(sub));
-    });
-    conn.session.openedAt = this.wallClock();
+    const conn = new SimSseConnection(
+      node.name,
+      last,
+      node.process!,
+      () => this.sim.now,
+      sub.readRate,
+      () => {
+        // Reconnect after a client-side delay, with the last id it saw.
+        this.sim.at(this.sim.now + 100 + this.rng.float() * 900, () => this.connect(sub));
+      },
+    );
     sub.conn = conn;
     sub.record.sessions.push(conn.session);
-    app.broker.hub.subscribe(conn.response, { channels: [sub.record.channel], clientId: sub.record.name, cursor: last });
+    app.broker.hub.subscribe(conn.response, {
+      channels: [sub.record.channel],
+      clientId: sub.record.name,
+      cursor: last,
+    });
   }
 
   /** SIGKILLs node `id` at `atMs` (host down unless `hostUp`): its streams end where they are. */

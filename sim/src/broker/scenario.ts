@@ -11,7 +11,7 @@
  * some runs, histories small enough that resumes find their events evicted.
  */
 import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
-import { lanLink, type LinkProfile } from "../link-profile.ts";
+import { type LinkProfile, lanLink } from "../link-profile.ts";
 import { Rng, StreamPurpose } from "../prng.ts";
 import { SimFailure } from "../replay.ts";
 import { checkRun, describeVerdict, type Verdict } from "./checker.ts";
@@ -85,13 +85,15 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
     maxBufferBytes: 16 * 1024,
   });
   for (let i = 0; i < nodes; i++) cluster.addNode(i * 10);
-  const trafficMs = 4_000 + rng.int(4_000);
+  const trafficMs = 3_000 + rng.int(3_000);
   const trafficEnd = WARMUP_MS + trafficMs;
   const channels = ["c", "d"];
   let pubs = 0;
   let subs = 0;
   const addWorkload = (id: number, at: number) => {
-    cluster.publisher(`p${pubs++}`, id, channels, at, trafficEnd, [5, 40]);
+    // Two publishers per node, so a crash usually finds one waiting for its answer.
+    cluster.publisher(`p${pubs++}`, id, channels, at, trafficEnd, [16, 100]);
+    cluster.publisher(`p${pubs++}`, id, channels, at, trafficEnd, [16, 100]);
     cluster.subscriber(`s${subs++}`, channels[rng.int(2)]!, id, at);
   };
   for (let i = 0; i < nodes; i++) addWorkload(i, WARMUP_MS - 500);
@@ -157,7 +159,10 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
     } else {
       // A reader of 128-512 B/s until traffic ends: well below the channel's rate, so its buffers
       // fill and, in longer runs, overflow and it is dropped (then it resumes).
-      cluster.subscriber(`s${subs++}`, "c", victim, t, { bytesPerSec: 128 * (1 + rng.int(4)), untilMs: trafficEnd });
+      cluster.subscriber(`s${subs++}`, "c", victim, t, {
+        bytesPerSec: 128 * (1 + rng.int(4)),
+        untilMs: trafficEnd,
+      });
       injected.push(`slow-subscriber@${victim}`);
       end = t + 200;
     }

@@ -167,7 +167,8 @@ export class SimSseConnection {
       const at = this.clock();
       let frame: StreamFrame | null = null;
       if (event === "shoal-ready" && id !== undefined) frame = { kind: "ready", id, at };
-      else if (event === "reset") frame = id === undefined ? { kind: "reset", at } : { kind: "reset", id, at };
+      else if (event === "reset")
+        frame = id === undefined ? { kind: "reset", at } : { kind: "reset", id, at };
       else if ((event === undefined || event === "message") && id !== undefined)
         frame = { kind: "event", token: data.join("\n"), id, at };
       if (frame !== null) this.session.frames.push(frame);
