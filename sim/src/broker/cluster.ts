@@ -328,7 +328,7 @@ export class BrokerSimCluster {
     for (const sub of this.subscribers) {
       const conn = sub.conn;
       const node = conn === null ? undefined : this.sim.nodes.find((n) => n.name === conn.session.node);
-      sub.record.connectedAtEnd = conn !== null && conn.open && node?.app !== null && node !== undefined;
+      sub.record.connectedAtEnd = conn?.open === true && node !== undefined && node.app !== null;
     }
     return this.history;
   }
