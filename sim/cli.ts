@@ -30,7 +30,7 @@ const USAGE = `usage: npm run sim -- <dissemination|detection|stalls|slow|partit
        [--split s] [--rejoin ms] [--stall ms] [--delay ms] [--compress true|false]
        [--lag-awareness true|false] [--link lan|wan] [--start grown|formed]
        stalls --link wan: short stalls (--stall-min/--stall-max ms, one every --every ms) and a crash
-       broker [--seed s] [--seeds k] [--ack-mode local|one|all]: real brokers with faults, each run
+       broker [--seed s] [--seeds k] [--ack-mode local|one|all] [--faults kind,...]: real brokers with faults, each run
               judged by the checker (no acknowledged event lost, no duplicate, order, honest resume)`;
 
 function fail(message: string): never {
@@ -76,6 +76,7 @@ function parse() {
         every: { type: "string" },
         start: { type: "string" },
         "ack-mode": { type: "string" },
+        faults: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -382,7 +383,14 @@ try {
       textTable(["nodes", "loss", "seed", "packets/s", "bytes/s", "streams/s", "window s", "wall s"], rows),
     );
   } else if (scenario === "broker") {
-    const ok = await runBrokerCli({ seed, seeds, ackMode: values["ack-mode"], replayFor, fail });
+    const ok = await runBrokerCli({
+      seed,
+      seeds,
+      ackMode: values["ack-mode"],
+      faults: values.faults,
+      replayFor,
+      fail,
+    });
     if (!ok) process.exit(1);
   } else if (scenario === "toy") {
     const duration = nonNegative("duration", values.duration, 120);

@@ -5,7 +5,7 @@
  */
 import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
 import { RULES, type Rule } from "./checker.ts";
-import { type BrokerRunResult, failureOf, runBrokerSeed } from "./scenario.ts";
+import { type BrokerRunResult, type FaultKind, failureOf, runBrokerSeed } from "./scenario.ts";
 
 export interface BrokerBatchSummary {
   runs: number;
@@ -36,6 +36,8 @@ export interface BrokerBatchOptions {
   from: number;
   count: number;
   ackMode?: AckMode;
+  /** Only these kinds of faults (default: all). */
+  faults?: readonly FaultKind[];
   /** The command that replays seed `s`. */
   replayFor: (s: number) => string;
   /** Called after each run (progress, per-run output). */
@@ -71,6 +73,7 @@ export async function runBrokerBatch(options: BrokerBatchOptions): Promise<Broke
       seed: s,
       replayCommand: replay,
       ...(options.ackMode !== undefined ? { ackMode: options.ackMode } : {}),
+      ...(options.faults !== undefined ? { faults: options.faults } : {}),
     });
     summary.runs++;
     for (const f of r.faults) {

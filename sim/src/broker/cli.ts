@@ -2,11 +2,14 @@
 import { ACK_MODES, type AckMode } from "../../../packages/broker/src/core/plane.ts";
 import { num, textTable } from "../table.ts";
 import { runBrokerBatch } from "./batch.ts";
+import { FAULT_KINDS, type FaultKind } from "./scenario.ts";
 
 export interface BrokerCliOptions {
   seed: number;
   seeds: number;
   ackMode: string | undefined;
+  /** Comma-separated fault kinds (default: all). */
+  faults: string | undefined;
   replayFor: (s: number) => string;
   fail: (message: string) => never;
 }
@@ -16,11 +19,18 @@ export async function runBrokerCli(o: BrokerCliOptions): Promise<boolean> {
   if (o.ackMode !== undefined && !(ACK_MODES as readonly string[]).includes(o.ackMode))
     o.fail(`--ack-mode must be one of ${ACK_MODES.join(", ")}`);
   const ackMode = o.ackMode as AckMode | undefined;
+  let faults: FaultKind[] | undefined;
+  if (o.faults !== undefined) {
+    faults = o.faults.split(",").filter((f) => f !== "") as FaultKind[];
+    const bad = faults.filter((f) => !(FAULT_KINDS as readonly string[]).includes(f));
+    if (bad.length > 0 || faults.length === 0) o.fail(`--faults takes a list of ${FAULT_KINDS.join(", ")}`);
+  }
   const progressEvery = Math.max(1, Math.min(500, Math.floor(o.seeds / 20)));
   const s = await runBrokerBatch({
     from: o.seed,
     count: o.seeds,
     ...(ackMode !== undefined ? { ackMode } : {}),
+    ...(faults !== undefined ? { faults } : {}),
     replayFor: o.replayFor,
     onRun: (r, failed) => {
       if (failed) process.stderr.write(`seed ${r.seed}: FAILED (see below)\n`);

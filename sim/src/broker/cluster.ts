@@ -135,10 +135,10 @@ export class BrokerSimCluster {
     };
   }
 
-  /** Adds a node whose broker starts at `atMs`. */
-  addNode(atMs: number): SimNode<BrokerApp> {
+  /** Adds a node whose broker starts at `atMs`; `joining`: it joins a running cluster (a fault). */
+  addNode(atMs: number, joining = false): SimNode<BrokerApp> {
     const node = this.sim.addNode({ atMs });
-    if (atMs > 0) this.fault("join", node.id, atMs);
+    if (joining) this.fault("join", node.id, atMs);
     return node;
   }
 

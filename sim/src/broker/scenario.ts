@@ -38,6 +38,8 @@ export interface BrokerRunOptions {
   ackMode?: AckMode;
   /** Only these kinds of faults (default: all). */
   faults?: readonly FaultKind[];
+  /** Sees the cluster once the run is over (debugging, tests). */
+  onFinish?: (cluster: BrokerSimCluster) => void;
 }
 
 export interface BrokerRunResult {
@@ -141,7 +143,7 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
       restartLater(end + 1_000, false);
       end += 1_000;
     } else if (kind === "join") {
-      const node = cluster.addNode(t);
+      const node = cluster.addNode(t, true);
       up.add(node.id);
       total++;
       addWorkload(node.id, t + 200);
@@ -171,6 +173,7 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
   const until = Math.max(trafficEnd, t) + SETTLE_MS;
   await cluster.sim.run(until);
   const history = cluster.finish();
+  options.onFinish?.(cluster);
   const verdict = checkRun(history);
   return {
     seed: options.seed,
