@@ -65,19 +65,6 @@ test("the same seed gives the same run, event for event", async () => {
   assert.deepEqual(a.verdict.stats, b.verdict.stats);
 });
 
-test("a broker that acknowledges before replicating is caught: ack mode local, killed right after a 2xx", async () => {
-  // Some early seed of this plan loses an event acknowledged but not yet replicated...
-  let caught: number | null = null;
-  for (let seed = 1; seed <= 12 && caught === null; seed++) {
-    const r = await runBrokerSeed({ seed, ackMode: "local", faults: ["kill-after-ack"] });
-    if (r.verdict.counts.lost > 0) caught = seed;
-  }
-  assert.notEqual(caught, null, "no seed of 1..12 lost an event in ack mode local");
-  // ...and the safe default survives the very same plan.
-  const safe = await runBrokerSeed({ seed: caught!, faults: ["kill-after-ack"] });
-  assert.equal(safe.verdict.ok, true);
-});
-
 test("two-way partitions that heal: replication resumes afterwards (seeds 9, 19, 20)", {
   todo: "a replication link has no liveness deadline: a stream cut by a partition shorter than gossip's suspicion timeout stays 'connected' with its events unacked forever",
 }, async () => {
