@@ -22,13 +22,14 @@ export {
 export { decodeCursor, encodeCursor, type Vector } from "./core/cursor.ts";
 export { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
 export type { Hub, HubCounters, PublishInput, SubscribeRequest } from "./core/hub.ts";
+export { ACK_MODES, type AckMode, AckTimeoutError } from "./core/plane.ts";
 export { DashboardFeed, type DashboardFeedOptions, type DashboardSources } from "./dashboard/feed.ts";
 export { type RttSample, RttTracker } from "./dashboard/rtt.ts";
 export type { DashboardMember, DashboardSnapshot } from "./dashboard/snapshot.ts";
 export { DemoCluster, type DemoOptions } from "./demo/cluster.ts";
 export { BrokerConfigError, BrokerError, ReplicationError, RequestError } from "./errors.ts";
 export type { CorsOptions } from "./http/cors.ts";
-export { createLogger, type LogFormat, type Logger, type LogLevel } from "./log.ts";
+export { createLogger, type LogFormat, type Logger, type LogLevel, silentLogger } from "./log.ts";
 export {
   type BrokerMeta,
   decodeMeta,
@@ -41,5 +42,6 @@ export { StaticCluster, StaticMembership } from "./membership/static.ts";
 export type { BrokerMetricsOptions } from "./metrics/broker-metrics.ts";
 export { PrometheusMetricsSink, promMetricName } from "./metrics/memberlist-sink.ts";
 export { type NodeConfig, type ShoalNode, startShoalNode } from "./node.ts";
+export type { LinkNetwork, ReplicationDriver, Runtime, Stream, Timer } from "./replication/driver.ts";
 export type { LinkStatus } from "./replication/replicator.ts";
 export { comment, frameBody, jitteredRetry, STREAM_HEADERS } from "./sse/frame.ts";

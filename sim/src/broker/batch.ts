@@ -3,7 +3,7 @@
  * verdicts by rule, and every failure with the command that replays it. Shared by the CLI
  * (`npm run sim -- broker --seeds N`), the report and the tests.
  */
-import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
+import type { AckMode } from "@shoal/broker";
 import { RULES, type Rule } from "./checker.ts";
 import { type BrokerRunResult, type FaultKind, failureOf, runBrokerSeed } from "./scenario.ts";
 

@@ -1,5 +1,5 @@
 /** `npm run sim -- broker`: runs seeds, prints what they add up to and every failure with its replay. */
-import { ACK_MODES, type AckMode } from "../../../packages/broker/src/core/plane.ts";
+import { ACK_MODES, type AckMode } from "@shoal/broker";
 import { num, textTable } from "../table.ts";
 import { runBrokerBatch } from "./batch.ts";
 import { FAULT_KINDS, type FaultKind } from "./scenario.ts";

@@ -9,11 +9,7 @@
  * with their last `id:` whenever their stream ends, and record every frame. The record is a
  * {@link RunHistory} for the checker.
  */
-import type { Broker } from "../../../packages/broker/src/broker.ts";
-import { createBroker } from "../../../packages/broker/src/broker.ts";
-import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
-import { silentLogger } from "../../../packages/broker/src/log.ts";
-import { MemberlistMembership } from "../../../packages/broker/src/membership/memberlist-adapter.ts";
+import { type AckMode, type Broker, createBroker, MemberlistMembership, silentLogger } from "@shoal/broker";
 import type { LinkProfile } from "../link-profile.ts";
 import type { SimNode } from "../node.ts";
 import { Rng, StreamPurpose } from "../prng.ts";

@@ -3,8 +3,8 @@
  * (sim/src/stream.ts) to the peer's HTTP port, as the production network is an HTTP upgrade on it.
  * Dials can connect, be refused or time out; partitions, loss and crashes act on them.
  */
-import type { LinkNetwork, Stream } from "../../../packages/broker/src/replication/driver.ts";
-import { splitHostPort } from "../../../packages/memberlist/src/index.ts";
+import type { LinkNetwork, Stream } from "@shoal/broker";
+import { splitHostPort } from "@shoal/memberlist";
 import type { SimTransport } from "../transport.ts";
 
 /** The port brokers serve HTTP (and so replication) on in the simulator. */

@@ -10,7 +10,7 @@
  * on one node; a slow subscriber (evicted when its buffer overflows, then it resumes); and, in
  * some runs, histories small enough that resumes find their events evicted.
  */
-import type { AckMode } from "../../../packages/broker/src/core/plane.ts";
+import type { AckMode } from "@shoal/broker";
 import { type LinkProfile, lanLink } from "../link-profile.ts";
 import { Rng, StreamPurpose } from "../prng.ts";
 import { SimFailure } from "../replay.ts";

@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
-import type { Runtime } from "../../../packages/memberlist/src/index.ts";
+import type { Runtime } from "@shoal/memberlist";
 import type { StreamFrame, StreamSession } from "./history.ts";
 
 /** Node's default writable high-water mark: `write` returns false past it. */
