@@ -36,7 +36,7 @@ export interface InboundLimits {
   verifyTimeoutMs: number;
 }
 
-/** Acks wait for the end of the current turn, or until this many events are unacknowledged. */
+/** Acks after the first of a turn wait for the end of the turn, or until this many events are unacknowledged. */
 const ACK_EVERY_EVENTS = 1024;
 
 /** Counters of refusals, for `/metrics`. */
@@ -290,17 +290,26 @@ export class InboundLinks {
     if (senderHeld !== undefined && senderHeld > now && prev >= now) this.hub.noteLost(origin, senderHeld);
   }
 
+  /**
+   * A publisher in `one`/`all` mode waits on our ack, so the first frame of a turn is acked at once
+   * (waiting for the end of the turn added the rest of it, e.g. this node's writes to its own
+   * subscribers, to every publish's latency). Frames that follow in the same turn are covered by one
+   * ack at the end of it (or every {@link ACK_EVERY_EVENTS}), so a burst costs a few acks, not one each.
+   */
   private scheduleAck(state: Inbound, events: number): void {
     state.unacked += events;
-    const send = () => {
-      state.ackTimer?.cancel();
-      state.ackTimer = null;
-      state.unacked = 0;
-      if (!state.link.isClosed) state.link.send({ t: "ack", s: this.hub.applied.get(state.origin!) ?? 0 });
-    };
-    // One ack covers everything that arrived in this turn; a publisher in `one`/`all` mode waits on it.
-    if (state.unacked >= ACK_EVERY_EVENTS) send();
-    else state.ackTimer ??= this.driver.runtime.setTimer(0, send);
+    if (state.ackTimer === null) {
+      this.sendAck(state);
+      state.ackTimer = this.driver.runtime.setTimer(0, () => {
+        state.ackTimer = null;
+        if (state.unacked > 0) this.sendAck(state);
+      });
+    } else if (state.unacked >= ACK_EVERY_EVENTS) this.sendAck(state);
+  }
+
+  private sendAck(state: Inbound): void {
+    state.unacked = 0;
+    if (!state.link.isClosed) state.link.send({ t: "ack", s: this.hub.applied.get(state.origin!) ?? 0 });
   }
 
   /**

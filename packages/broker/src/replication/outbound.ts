@@ -91,13 +91,20 @@ export class OutboundLink {
     this.connect();
   }
 
-  /** New events are in the log: send them at the next turn (coalesces bursts into batches). */
+  /**
+   * New events are in the log. The first of a turn goes out at once: a publisher in `one`/`all`
+   * mode waits for the peer's ack of it, and deferring it to the next turn added the rest of the
+   * turn (other sockets' callbacks, the local subscribers' writes) to that wait, and to the
+   * cross-node delivery. Events published later in the same turn are coalesced into one frame at
+   * the next turn, so bursts still travel in batches.
+   */
   kick(): void {
     if (this.pumpTimer !== null || !this.ready) return;
     this.pumpTimer = this.driver.runtime.setTimer(0, () => {
       this.pumpTimer = null;
-      this.pump();
+      this.pumpOrClose();
     });
+    this.pumpOrClose();
   }
 
   /** Tells the peer what we hold, so it can repair us. */
@@ -182,6 +189,18 @@ export class OutboundLink {
       this.pump();
     } else {
       link.close(new ReplicationError(`unexpected ${msg.t} on outbound link`));
+    }
+  }
+
+  /**
+   * {@link pump} outside a link callback (a publish, a timer): a failure to send closes the link
+   * (it reconnects), as it would inside one, rather than reach the publisher or the event loop.
+   */
+  private pumpOrClose(): void {
+    try {
+      this.pump();
+    } catch (err) {
+      this.link?.close(err as Error);
     }
   }
 

@@ -1,0 +1,217 @@
+/**
+ * Latency guards that do not time anything: what the replication path may wait for.
+ *
+ * Two brokers run on a hand-cranked clock (timers fire only when the test says so) and in-memory
+ * streams (bytes arrive as soon as the reader's promise resolves). A publish in `one` mode must be
+ * acknowledged by the bytes alone: its frame goes out, the peer acks it, and no timer of any
+ * length may sit on that path. (A timer of 0 ms is a whole event-loop turn in production: on a
+ * busy node, every other socket's callbacks and the local subscribers' writes come first.)
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { test } from "node:test";
+import { setImmediate as turn } from "node:timers/promises";
+import {
+  type Broker,
+  createBroker,
+  type LinkNetwork,
+  type Runtime,
+  StaticCluster,
+  type Stream,
+  silentLogger,
+  type Timer,
+} from "../src/index.ts";
+
+/** A clock that stands still: timers run only from {@link runDue}, after {@link advance}. */
+class CrankedRuntime implements Runtime {
+  private t = 0;
+  private timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.t;
+  }
+  setTimer(ms: number, fn: () => void): Timer {
+    const timer = { at: this.t + Math.max(0, ms), fn, cancelled: false };
+    this.timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+  random(): number {
+    return Math.random();
+  }
+  randomBytes(n: number): Uint8Array {
+    return randomBytes(n);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  /** Runs the timers due now; returns how many ran. */
+  runDue(): number {
+    const due = this.timers.filter((x) => x.at <= this.t && !x.cancelled);
+    this.timers = this.timers.filter((x) => x.at > this.t && !x.cancelled);
+    for (const x of due) x.fn();
+    return due.length;
+  }
+}
+
+/** One end of an in-memory byte stream. */
+class MemoryStream implements Stream {
+  peer!: MemoryStream;
+  /** Writes made on this end (one per frame: links write frame by frame). */
+  writes = 0;
+  private readonly chunks: Uint8Array[] = [];
+  private reader: ((chunk: Uint8Array | null) => void) | null = null;
+  private ended = false;
+  constructor(readonly remote: { host: string; port: number }) {}
+  read(): Promise<Uint8Array | null> {
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) return Promise.resolve(chunk);
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.reader = resolve;
+    });
+  }
+  write(buf: Uint8Array): Promise<void> {
+    if (this.ended) return Promise.reject(new Error("closed"));
+    this.writes++;
+    this.peer.deliver(Uint8Array.from(buf));
+    return Promise.resolve();
+  }
+  close(): void {
+    this.end();
+    this.peer.end();
+  }
+  private deliver(chunk: Uint8Array | null): void {
+    if (this.ended) return;
+    const reader = this.reader;
+    this.reader = null;
+    if (reader !== null) reader(chunk);
+    else if (chunk !== null) this.chunks.push(chunk);
+  }
+  private end(): void {
+    if (this.ended) return;
+    this.deliver(null);
+    this.ended = true;
+  }
+}
+
+/** Replication endpoints by `host:port`, connected by {@link MemoryStream}s. */
+class MemoryNetwork {
+  private readonly handlers = new Map<string, (stream: Stream) => void>();
+  /** Every stream end, dialled ones first in each pair. */
+  readonly streams: MemoryStream[] = [];
+  node(addr: string): LinkNetwork {
+    const host = addr.split(":")[0]!;
+    return {
+      dial: (target) => {
+        const accept = this.handlers.get(target);
+        if (accept === undefined) return Promise.reject(new Error(`nothing at ${target}`));
+        const ours = new MemoryStream({ host: target.split(":")[0]!, port: 8080 });
+        const theirs = new MemoryStream({ host, port: 40000 });
+        ours.peer = theirs;
+        theirs.peer = ours;
+        this.streams.push(ours, theirs);
+        accept(theirs);
+        return Promise.resolve(ours);
+      },
+      setAcceptHandler: (handler) => void this.handlers.set(addr, handler),
+    };
+  }
+}
+
+/** Lets every resolved promise run (bytes in flight arrive), without running any timer. */
+async function drainBytes(): Promise<void> {
+  for (let i = 0; i < 20; i++) await turn();
+}
+
+async function twoBrokers(): Promise<{
+  a: Broker;
+  b: Broker;
+  runtime: CrankedRuntime;
+  network: MemoryNetwork;
+}> {
+  const runtime = new CrankedRuntime();
+  const network = new MemoryNetwork();
+  const cluster = new StaticCluster();
+  const make = (name: string, addr: string) =>
+    createBroker({
+      membership: cluster.join(name, addr),
+      driver: { runtime, wallClock: () => 1_700_000_000_000 + runtime.now(), network: network.node(addr) },
+      ackMode: "one",
+      heartbeatMs: 0,
+      logger: silentLogger,
+    });
+  const a = make("a", "10.0.0.1:8080");
+  const b = make("b", "10.0.0.2:8080");
+  // Links come up (dials, openings, hello/welcome) on the cranked clock.
+  const up = () => [a, b].every((x) => x.status().replication.every((l) => l.connected));
+  for (let i = 0; i < 100 && !up(); i++) {
+    await drainBytes();
+    runtime.advance(10);
+    runtime.runDue();
+  }
+  assert.ok(up(), "links up");
+  await drainBytes();
+  while (runtime.runDue() > 0) await drainBytes(); // nothing left over from the opening
+  return { a, b, runtime, network };
+}
+
+test("a publish in `one` mode is acknowledged within one link round trip, with no timer on the path", async () => {
+  const { a, b, runtime } = await twoBrokers();
+  try {
+    for (let i = 0; i < 3; i++) {
+      let acked = false;
+      const p = a.accept({ channel: "c", data: `e${i}` }).then(() => {
+        acked = true;
+      });
+      await drainBytes();
+      assert.ok(
+        acked,
+        `publish ${i} acknowledged with no timer run (event frame out at once, ack back at once)`,
+      );
+      assert.equal(b.hub.applied.get(a.hub.origin), i + 1, "the peer holds it");
+      await p;
+      // The coalescing turn that follows finds nothing more to send or ack.
+      runtime.runDue();
+      await drainBytes();
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("events published in one turn after the first travel in one frame; acks of a turn's later frames are coalesced", async () => {
+  const { a, b, runtime, network } = await twoBrokers();
+  // a's outbound stream to b (a dialled b, so it is the first end of the pair a opened).
+  const aToB = network.streams.find((s, i) => i % 2 === 0 && s.remote.host === "10.0.0.2")!;
+  const bToA = aToB.peer;
+  try {
+    const framesBefore = aToB.writes;
+    const acksBefore = bToA.writes;
+    let settled = false;
+    const all = Promise.all(Array.from({ length: 5 }, (_, i) => a.accept({ channel: "c", data: `e${i}` })));
+    all.then(
+      () => {
+        settled = true;
+      },
+      () => {},
+    );
+    await drainBytes();
+    // The first went out at once and was acked at once; its ack let the other four out, in one frame.
+    assert.equal(b.hub.applied.get(a.hub.origin), 5);
+    assert.equal(aToB.writes - framesBefore, 2, "two event frames for five events");
+    // b acks that second frame at the end of its turn (one ack for whatever else arrives meanwhile).
+    assert.equal(bToA.writes - acksBefore, 1);
+    assert.equal(settled, false);
+    runtime.runDue();
+    await drainBytes();
+    assert.equal(bToA.writes - acksBefore, 2);
+    assert.equal(settled, true);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
