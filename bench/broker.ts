@@ -3,11 +3,15 @@
  * publish-to-delivery latency, memory per idle subscriber, and cross-node latency on three nodes.
  *
  *   node --conditions=development --import tsx bench/broker.ts [--quick] [--only=a,b,c,d,e,f] [--perNode=10]
+ *     [--modes=local,one,all] [--seconds=5] [--rate=1000]
  *
  * a: 1 node, 1,000 subscribers, 70 events/s; b: 10,000 subscribers (and idle memory per
  * subscriber); c: 1,000 subscribers at 10 events/s (latency); d: 3 nodes, 1,000 events/s
  * round-robin; e: d once per ack mode (local, one, all) with each publish timed until acknowledged;
- * f: the floor, a bare Node.js SSE server doing a and c without any broker.
+ * f: the floor, a bare Node.js SSE server doing a and c without any broker. After e, a summary
+ * prints what issue 11 asks: publish-to-ack p50/p99 per ack mode, and the cross-node
+ * publish-to-deliver p99 in the safe mode (`one`) beside its goal (<= 10 ms), with the load average
+ * (figures from a loaded machine measure its scheduler as much as the broker).
  *
  * The brokers run in child processes (this file with --role=server), so their CPU time
  * (process.cpuUsage) is theirs alone; the subscribers are raw sockets in this process with a
@@ -21,7 +25,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
+import { loadavg } from "node:os";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ChildServer, until } from "./lib/child-server.ts";
 
@@ -58,6 +63,10 @@ async function serverRole(): Promise<void> {
   let seq = 0;
   let cpuMark = process.cpuUsage();
   let timeMark = performance.now();
+  // How late the broker's event loop ran its callbacks since the mark: on a loaded machine, time
+  // the process waited for a core (or for GC) rather than for anything the broker did.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   // Floor mode: the least a Node.js SSE server can do (one shared chunk per event, one
   // socket.write per subscriber, no broker), to compare the broker's cost against.
   let floor = false;
@@ -153,6 +162,7 @@ async function serverRole(): Promise<void> {
       (globalThis as { gc?: () => void }).gc?.();
       cpuMark = process.cpuUsage();
       timeMark = performance.now();
+      loopDelay.reset();
       process.send!({ type: "marked", rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
     } else if (msg.cmd === "stats") {
       const cpu = process.cpuUsage(cpuMark);
@@ -167,6 +177,8 @@ async function serverRole(): Promise<void> {
         rss: mem.rss,
         heap: mem.heapUsed,
         connections: broker?.hub.connectionCount ?? 0,
+        loopDelayP50Ms: loopDelay.percentile(50) / 1e6,
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       });
     }
   });
@@ -305,6 +317,26 @@ interface Row {
 }
 const rows: Row[] = [];
 
+/** Per ack mode (section e): publish-to-ack and cross-node publish-to-deliver, ms. */
+interface AckModeFigures {
+  mode: "local" | "one" | "all";
+  ackP50: number;
+  ackP99: number;
+  ackFailures: number;
+  crossP50: number;
+  crossP99: number;
+  /** Worst of the three brokers' event-loop delay p99, ms. */
+  loopP99: number;
+  load: string;
+}
+const ackModeFigures: AckModeFigures[] = [];
+/** Goal of issue 11: cross-node publish-to-deliver p99 at 1,000 events/s on 3 nodes, safe mode. */
+const CROSS_NODE_P99_GOAL_MS = 10;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
 async function singleNode(
   name: string,
   subscribers: number,
@@ -402,6 +434,17 @@ async function threeNodes(
     const cpuMs = stats.reduce((n, s) => n + Number(s.cpuMs), 0);
     const userMs = stats.reduce((n, s) => n + Number(s.userMs), 0);
     const check = integrity(subs, [eventsPerNode, eventsPerNode, eventsPerNode]);
+    if (ackMode !== undefined)
+      ackModeFigures.push({
+        mode: ackMode,
+        ackP50: percentile(acks, 50),
+        ackP99: percentile(acks, 99),
+        ackFailures,
+        crossP50: percentile(cross, 50),
+        crossP99: percentile(cross, 99),
+        loopP99: Math.max(...stats.map((s) => Number(s.loopDelayP99Ms))),
+        load: load(),
+      });
     rows.push({
       scenario: `3 nodes, ${perSec} ev/s round-robin${ackMode ? `, ack ${ackMode}` : ""}`,
       subscribers: subs.length,
@@ -438,12 +481,38 @@ async function clientRole(): Promise<void> {
     await singleNode("floor: bare Node SSE, max rate", 1000, quick ? 100 : 300, 70, false, true);
     await singleNode("floor: bare Node SSE, 10 ev/s", 1000, quick ? 30 : 100, 10, false, true);
   }
-  if (only.includes("d")) await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5);
+  const seconds = Number(args.get("seconds") ?? (quick ? 2 : 5));
+  const rate = Number(args.get("rate") ?? 1000);
+  if (only.includes("d")) await threeNodes(Number(args.get("perNode") ?? 10), rate, seconds);
   // e: what each ack mode costs a publisher (broker.accept, as POST answers), and cross-node p99.
   if (only.includes("e"))
-    for (const mode of ["local", "one", "all"] as const)
-      await threeNodes(Number(args.get("perNode") ?? 10), 1000, quick ? 2 : 5, mode);
+    for (const mode of (args.get("modes")?.split(",") ?? ["local", "one", "all"]) as (
+      | "local"
+      | "one"
+      | "all"
+    )[])
+      await threeNodes(Number(args.get("perNode") ?? 10), rate, seconds, mode);
   console.table(rows);
+  if (ackModeFigures.length > 0) printAckModes(Number(args.get("perNode") ?? 10), rate, seconds);
+}
+
+/** Issue 11's figures, one line each, labelled, with the goal beside the safe mode's p99. */
+function printAckModes(perNode: number, rate: number, seconds: number): void {
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  console.log(
+    `\nack modes: 3 nodes, ${rate.toLocaleString("en")} events/s round-robin for ${seconds} s, ${perNode} subscribers per node`,
+  );
+  for (const f of ackModeFigures) {
+    const safe = f.mode === "one";
+    console.log(
+      `  ${(f.mode + (safe ? " (safe, default)" : "")).padEnd(17)} publish-to-ack p50 ${ms(f.ackP50)}, p99 ${ms(f.ackP99)}` +
+        `, 503s ${f.ackFailures}; cross-node publish-to-deliver p50 ${ms(f.crossP50)}, p99 ${ms(f.crossP99)}` +
+        (safe && rate === 1000
+          ? ` (goal <= ${CROSS_NODE_P99_GOAL_MS} ms: ${f.crossP99 <= CROSS_NODE_P99_GOAL_MS ? "met" : "NOT met"})`
+          : "") +
+        `  [brokers' event-loop delay p99 ${ms(f.loopP99)}; load ${f.load}]`,
+    );
+  }
 }
 
 if (args.get("role") === "server") await serverRole();
