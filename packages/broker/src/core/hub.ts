@@ -227,6 +227,9 @@ export class Hub implements SubscriberOwner {
     if ((this.applied.get(origin) ?? 0) >= to) return;
     this.applied.set(origin, to);
     this.lost.set(origin, to);
+    // Feeds move past the loss too: their subscribers are about to resume and be told of it.
+    for (const feed of this.feeds.values())
+      if ((feed.vector.get(origin) ?? 0) < to) feed.vector.set(origin, to);
     this.closeAll();
   }
 
@@ -273,8 +276,12 @@ export class Hub implements SubscriberOwner {
       } else {
         this.counters.replays++;
         let { text, vector } = this.replay(channels, cursor, sub.clientId);
-        if (!text.startsWith("event: reset") && isAheadOf(this.lost, cursor))
-          text = resetEvent("events-lost", channels) + text;
+        if (isAheadOf(this.lost, cursor)) {
+          if (!text.startsWith("event: reset")) text = resetEvent("events-lost", channels) + text;
+          // Past the reset, the client's position is past what it was told is lost (else it would
+          // be told again on every resume, and its `shoal-ready` cursor would not cover the loss).
+          mergeInto(vector, this.lost);
+        }
         if (text.startsWith("event: reset")) this.counters.resets++;
         head += text;
         mergeInto(vector, feed.vector);
