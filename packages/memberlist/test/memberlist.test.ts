@@ -216,6 +216,29 @@ test("joining a cluster where our name is taken fails with a ConfigError", async
   );
 });
 
+test("a restarted node whose old address is still suspect fails its join, and joins once it is dead", async () => {
+  // The peer refuses our alive while it still suspects our previous run: a join that "worked"
+  // then would leave this node believing it is a member the others do not know.
+  const reclaim = { deadNodeReclaimTime: 1 };
+  const a = await member("reborn-a", reclaim);
+  const b = await member("reborn-b", reclaim);
+  await b.join([addrOf(a)]);
+  await waitUntil(() => a.numMembers() === 2, "pair");
+  await b.shutdown();
+  await waitUntil(() => stateOf(a, "reborn-b") === "suspect", "the old run suspected");
+  const reborn = await member("reborn-b", reclaim);
+  await assert.rejects(
+    reborn.join([addrOf(a)]),
+    (err: Error) => err instanceof ConfigError && /name clash/.test(err.message),
+  );
+  await waitUntil(() => stateOf(a, "reborn-b") === "dead", "the old run declared dead");
+  await reborn.join([addrOf(a)]);
+  await waitUntil(
+    () => a.members().find((n) => n.name === "reborn-b")?.port === reborn.localNode.port,
+    "the peer knows the new run",
+  );
+});
+
 test("members on IPv6 loopback", async (t) => {
   let a: Memberlist;
   try {

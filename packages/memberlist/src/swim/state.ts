@@ -323,6 +323,7 @@ export function mergeRemoteState(
     e.config.merge.notifyMerge(remote.map(nodeFromPushState));
   }
   for (const r of remote) {
+    if (join && r.name === e.config.name) noteOwnNameElsewhere(e, r);
     switch (r.state) {
       case NodeState.Alive:
         // Most of a large push/pull is old news: skip it before building a message for aliveNode.
@@ -350,6 +351,21 @@ export function mergeRemoteState(
   if (userState !== null && e.config.delegate?.mergeRemoteState) {
     e.config.delegate.mergeRemoteState(userState, join);
   }
+}
+
+/**
+ * A joining node learns that the peer still holds its name at another address (a previous run
+ * of this node, restarted elsewhere, not yet forgotten). Alive is handled by aliveNode; a suspect
+ * one, or a dead one the peer will not let go of (no reclaim time), means the peer refuses our
+ * alive for now: report a name clash so the join fails and is retried, instead of this node
+ * believing it joined while the others do not know it.
+ */
+function noteOwnNameElsewhere(e: Engine, r: PushNodeState): void {
+  const me = e.members.get(e.config.name);
+  if (me === undefined || (r.port === me.port && sameAddr(r.addr, me.addr))) return;
+  const refused =
+    r.state === NodeState.Suspect || (r.state === NodeState.Dead && e.config.deadNodeReclaimTime <= 0);
+  if (refused) e.noteNameConflict(`${safeIp(r.addr)}:${r.port}`);
 }
 
 /** A range of protocol versions every node must speak inside (Go's verifyProtocol bounds). */
