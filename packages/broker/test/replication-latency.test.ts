@@ -6,6 +6,7 @@
  * acknowledged by the bytes alone: its frame goes out, the peer acks it, and no timer of any
  * length may sit on that path. (A timer of 0 ms is a whole event-loop turn in production: on a
  * busy node, every other socket's callbacks and the local subscribers' writes come first.)
+ * The same harness checks that what the send path batches always fits a frame.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -210,6 +211,30 @@ test("events published in one turn after the first travel in one frame; acks of 
     await drainBytes();
     assert.equal(bToA.writes - acksBefore, 2);
     assert.equal(settled, true);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("twenty 1 MB events published in one turn reach the peer: a batch never outgrows a frame", async () => {
+  const { a, b, runtime } = await twoBrokers();
+  try {
+    const mb = "x".repeat(1024 * 1024);
+    const all = Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.accept({ channel: "c", data: `${i}${mb}` })),
+    );
+    all.catch(() => {});
+    for (let i = 0; i < 10 && b.hub.applied.get(a.hub.origin) !== 20; i++) {
+      await drainBytes();
+      runtime.runDue();
+    }
+    assert.equal(b.hub.applied.get(a.hub.origin), 20);
+    assert.ok(
+      a.status().replication.every((l) => l.connected),
+      "the link stayed up",
+    );
+    await all;
   } finally {
     await a.close();
     await b.close();

@@ -13,8 +13,27 @@ import { ReplicationError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Peer } from "../membership/membership.ts";
 import type { ReplicationDriver, Timer } from "./driver.ts";
+import { MAX_FRAME_BYTES } from "./frames.ts";
 import { Link } from "./link.ts";
 import { type LinkMessage, toWire } from "./messages.ts";
+
+/**
+ * Event data per frame, at most (a single larger event still goes alone). A frame may not pass
+ * {@link MAX_FRAME_BYTES}, and a batch of `batchEvents` 1 MB events (the default largest publish)
+ * did, which threw on every send: the link never carried them. An eighth of the frame leaves room
+ * for JSON escaping (up to 6 bytes per character of data) and the other fields.
+ */
+const BATCH_DATA_BYTES = MAX_FRAME_BYTES / 8;
+
+/** The longest head of `events` whose data fits {@link BATCH_DATA_BYTES} (at least one event). */
+function fitFrame(events: BrokerEvent[]): BrokerEvent[] {
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    bytes += events[i]!.data.length;
+    if (bytes > BATCH_DATA_BYTES && i > 0) return events.slice(0, i);
+  }
+  return events;
+}
 
 /** Settings shared by every outbound link. */
 export interface LinkSettings {
@@ -217,7 +236,7 @@ export class OutboundLink {
         link.send({ t: "gap", to: this.sent });
         continue;
       }
-      const batch = log.after(this.sent, room);
+      const batch = fitFrame(log.after(this.sent, room));
       this.sent = batch[batch.length - 1]!.seq;
       if (!link.send({ t: "events", e: batch.map(toWire) })) {
         this.waitingDrain = true;
@@ -226,7 +245,7 @@ export class OutboundLink {
     }
     for (const [origin, job] of this.repairs) {
       do {
-        const batch = job.events.slice(job.next, job.next + this.settings.batchEvents);
+        const batch = fitFrame(job.events.slice(job.next, job.next + this.settings.batchEvents));
         job.next += batch.length;
         const last = job.next >= job.events.length;
         const wire = batch.map(toWire);
