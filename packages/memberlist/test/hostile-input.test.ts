@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import { after, test } from "node:test";
 import type { Logger, Memberlist } from "../src/index.ts";
 import { compressMessage, encodePushPull, MessageType } from "../src/wire/index.ts";
-import { localMember, waitUntil } from "./helpers/cluster.ts";
+import { addrOf, localMember, waitUntil } from "./helpers/cluster.ts";
 import { RecordingSink } from "./helpers/recording-sink.ts";
 
 const MiB = 1024 * 1024;
@@ -19,10 +19,18 @@ after(async () => {
   await Promise.all(live.map((m) => m.shutdown()));
 });
 
-/** A logger that keeps its warnings. */
-function recordingLogger(): Logger & { warnings: string[] } {
+/** A logger that keeps its warnings and debug lines. */
+function recordingLogger(): Logger & { warnings: string[]; debugs: string[] } {
   const warnings: string[] = [];
-  return { warnings, debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} };
+  const debugs: string[] = [];
+  return {
+    warnings,
+    debugs,
+    debug: (m) => debugs.push(m),
+    info() {},
+    warn: (m) => warnings.push(m),
+    error() {},
+  };
 }
 
 async function member(name: string, extra: Parameters<typeof localMember>[1] = {}) {
@@ -106,17 +114,21 @@ test("junk datagrams are all counted but write at most junkWarningsPerMinute lin
 });
 
 test("inbound streams past maxInboundStreams are closed at once and counted", async () => {
-  const { m, metrics } = await member("stream-cap", { maxInboundStreams: 4, tcpTimeout: 60_000 });
+  const { m, metrics, logger } = await member("stream-cap", { maxInboundStreams: 4, tcpTimeout: 60_000 });
   const conns: Awaited<ReturnType<typeof open>>[] = [];
   for (let i = 0; i < 10; i++) conns.push(await open(m.localNode.port));
   await waitUntil(() => conns.filter((c) => c.closed()).length === 6, "six streams refused");
   assert.equal(metrics.counter("shoal.memberlist.stream.refused", { reason: "too_many_streams" }), 6);
-  // The four admitted ones stay until their deadline; once they end, new streams are served again.
+  assert.equal(metrics.counter("memberlist.tcp.accept"), 10);
+  // The four admitted ones stay until their deadline; once they end (the node sees each close and
+  // gives its slot back), new streams are served again: a join's push/pull goes through.
+  const ended = () => logger.debugs.filter((d) => d === "stream exchange failed").length;
+  assert.equal(ended(), 0, "the admitted streams are held open");
   for (const c of conns) c.socket.destroy();
-  await waitUntil(() => metrics.counter("memberlist.tcp.accept") === 10, "all accepted");
-  const again = await open(m.localNode.port);
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(again.closed(), false, "a new stream is admitted once the others ended");
+  await waitUntil(() => ended() === 4, "the four admitted streams to end at the node");
+  const { m: peer } = await member("stream-cap-peer");
+  assert.equal(await peer.join([addrOf(m)]), 1, "a new stream is admitted once the others ended");
+  assert.equal(metrics.counter("shoal.memberlist.stream.refused", { reason: "too_many_streams" }), 6);
 });
 
 test("unfinished push/pulls share maxInboundStreamBytes: past it a stream is closed", async () => {
