@@ -35,9 +35,27 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+// A backstop so that a hang fails instead of blocking CI: on Node 20 this bounds each test FILE
+// (its process is stopped and the file fails); Node 22 applies it to each test instead. The slowest
+// file takes about 3 min on a heavily loaded 2-core machine; long real-socket tests set their own,
+// tighter `timeout`, which names the test that hung.
+const FILE_TIMEOUT_MS = 600_000;
+// The usual report on stdout (tap when piped, as node picks by default), and the slowest files on stderr.
+const reporter = process.stdout.isTTY ? "spec" : "tap";
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", ...files],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=2",
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    `--test-reporter=${reporter}`,
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${join(root, "scripts/test-file-times.mjs")}`,
+    "--test-reporter-destination=stderr",
+    ...files,
+  ],
   // tsx maps @shoal/* to their TypeScript sources through the root tsconfig's `paths` (the
   // packages' exports point at dist/ only); child processes that load tsx inherit it too.
   { cwd: root, stdio: "inherit", env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.json") } },

@@ -17,7 +17,7 @@ import {
 } from "@shoal/memberlist";
 import { ClusterNode, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
 import { skipWithoutGo, skipWithoutOracle } from "./go-skip.ts";
-import { mixedCluster, names, variants } from "./mixed-scenario.ts";
+import { mixedCluster, names, scenarioTimeoutMs, variants } from "./mixed-scenario.ts";
 
 const skip = skipWithoutOracle(
   "interop/test/cluster-latest.test.ts",
@@ -43,8 +43,11 @@ describe("mixed clusters with Go memberlist v0.6", { skip }, () => {
   });
 
   for (const v of variants) {
-    test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, () =>
-      mixedCluster("go-latest", v, start));
+    test(
+      `join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`,
+      { timeout: scenarioTimeoutMs },
+      () => mixedCluster("go-latest", v, start),
+    );
   }
 
   test("a rolling upgrade: Go 0.2.2, Go v0.6 and Shoal in one cluster, messages every way", {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { ClusterNode, messageWith, type NodeKind, type NodeOptions } from "../lib/cluster-node.ts";
 import { skipWithoutGo } from "./go-skip.ts";
-import { mixedCluster, names, variants } from "./mixed-scenario.ts";
+import { mixedCluster, names, scenarioTimeoutMs, variants } from "./mixed-scenario.ts";
 
 const skip = skipWithoutGo("interop/test/cluster.test.ts", "Shoal in a mixed cluster with Go nodes");
 const started: ClusterNode[] = [];
@@ -23,8 +23,11 @@ describe("mixed Go and Shoal clusters", { skip }, () => {
   });
 
   for (const v of variants) {
-    test(`join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`, () =>
-      mixedCluster("go", v, start));
+    test(
+      `join, metadata, messages, push/pull state, leave, failure, restart — ${v.title}`,
+      { timeout: scenarioTimeoutMs },
+      () => mixedCluster("go", v, start),
+    );
   }
 
   test("a node with a wrong key or no key is kept out of an encrypted cluster", async () => {

@@ -31,13 +31,23 @@ export const variants: Variant[] = [
  * The longest a crash may take to be declared dead at a survivor, by memberlist's own rules for the
  * local preset: every survivor probes the victim within one full round of n probe intervals, the
  * probe itself takes one more interval, and the suspicion lasts at most SuspicionMaxTimeoutMult times
- * its minimum (suspicionMult * max(1, log10 n) * probeInterval). Plus a second for gossip and CI load.
+ * its minimum (suspicionMult * max(1, log10 n) * probeInterval). Lifeguard stretches every probe
+ * interval by the prober's health score, up to AwarenessMaxMultiplier (8) times: a lone survivor
+ * whose probes of the dead go unanswered, with nobody to nack, is exactly that case (it took 19-23 s
+ * here against an unstretched bound of 24 s). Plus a second for gossip and CI load.
  */
 export function detectionBoundMs(n: number): number {
   const probeInterval = 1000;
+  const awarenessMaxMultiplier = 8;
   const min = 3 * Math.max(1, Math.log10(n)) * probeInterval;
-  return (n + 1) * probeInterval + 6 * min + 1000;
+  return (n + 1) * probeInterval * awarenessMaxMultiplier + 6 * min + 1000;
 }
+
+/**
+ * A bound on one run of {@link mixedCluster}, so that a hang fails the test instead of blocking CI:
+ * one takes about 45 s on a heavily loaded 2-core machine.
+ */
+export const scenarioTimeoutMs = 240_000;
 
 export const names = (ms: { name: string }[]) => ms.map((m) => m.name).sort();
 
@@ -122,17 +132,17 @@ export async function mixedCluster(goKind: NodeKind, v: Variant, start: StartNod
     await to.waitForEvent(messageWith(bestEffort), 10_000, bestEffort);
   }
 
-  // A graceful leave is a leave, not a failure: peers drop it at once, long before any suspicion
-  // could have run out (the minimum suspicion here is 3 s).
-  const t0 = Date.now();
+  // A graceful leave is a leave, not a failure. ts2 keeps running and answering probes until both
+  // peers have dropped it, so failure detection has no cause to remove it: its goodbye does. (Go
+  // reports only "leave" either way; Shoal records it as left, state 3, not dead.) Not timed: a
+  // loaded machine may take seconds, and timing belongs in benchmarks.
   await ts2.leave(3000);
-  await go1.waitForEvent(leaveOf(ts2.name), 5000, "leave at go1");
+  await go1.waitForEvent(leaveOf(ts2.name), 15_000, "leave at go1");
   await ts1.waitForEvent(
     (e) => e.event === "leave" && (e.node as { name: string; state: number }).state === 3,
-    5000,
+    15_000,
     "left at ts1",
   );
-  assert.ok(Date.now() - t0 < 2500, `leave seen after ${Date.now() - t0} ms`);
   await ts2.stop();
 
   // SIGKILL a Go node: every Shoal node declares it dead in time; then a Shoal node, seen by Go.
