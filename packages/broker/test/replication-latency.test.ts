@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { setImmediate as turn } from "node:timers/promises";
+import type { BrokerEvent } from "../src/core/event.ts";
+import type { AckTimeoutError } from "../src/core/plane.ts";
 import {
   type Broker,
   createBroker,
@@ -22,6 +24,7 @@ import {
   silentLogger,
   type Timer,
 } from "../src/index.ts";
+import { AckWaiters } from "../src/replication/acks.ts";
 
 /** A clock that stands still: timers run only from {@link runDue}, after {@link advance}. */
 class CrankedRuntime implements Runtime {
@@ -44,6 +47,10 @@ class CrankedRuntime implements Runtime {
   }
   randomBytes(n: number): Uint8Array {
     return randomBytes(n);
+  }
+  /** Timers armed and not run or cancelled. */
+  get pending(): number {
+    return this.timers.filter((x) => !x.cancelled).length;
   }
   advance(ms: number): void {
     this.t += ms;
@@ -239,4 +246,35 @@ test("twenty 1 MB events published in one turn reach the peer: a batch never out
     await a.close();
     await b.close();
   }
+});
+
+test("waiting publishes share one timer and each is answered 503 at its own deadline", async () => {
+  const runtime = new CrankedRuntime();
+  let acked = 0;
+  const waiters = new AckWaiters("one", 1_000, runtime, { livePeers: () => ["b"], ackedBy: () => acked });
+  const outcome: string[] = [];
+  const ev = (seq: number) => ({ origin: "o", seq, time: 0, channel: "c", data: "" }) as BrokerEvent;
+  const armedBefore = runtime.pending;
+  for (const seq of [1, 2, 3]) {
+    waiters.wait(ev(seq)).then(
+      () => outcome.push(`${seq} acked at ${runtime.now()}`),
+      (err: Error) => outcome.push(`${seq} ${(err as AckTimeoutError).code} at ${runtime.now()}`),
+    );
+    runtime.advance(100);
+  }
+  assert.equal(runtime.pending - armedBefore, 1, "one timer for three waiting publishes");
+  acked = 1;
+  waiters.check();
+  for (let t = runtime.now(); t <= 1_300; t += 50) {
+    runtime.runDue();
+    await turn();
+    runtime.advance(50);
+  }
+  assert.deepEqual(outcome, [
+    "1 acked at 300",
+    "2 ERR_NOT_REPLICATED at 1100",
+    "3 ERR_NOT_REPLICATED at 1200",
+  ]);
+  assert.equal(waiters.timeouts, 2);
+  assert.equal(waiters.pending, 0);
 });

@@ -1,6 +1,8 @@
 /**
  * Publishes waiting for their ack condition (see {@link AckMode}). Peer acks are cumulative
  * (the highest own seq a peer holds), so waiters are kept in seq order and settled from the front.
+ * They all wait the same time, so their deadlines are in that order too: one timer, for the oldest,
+ * serves them all (a timer per publish cost a set and a cancel each, on every publish's path).
  */
 import type { BrokerEvent } from "../core/event.ts";
 import { type AckMode, AckTimeoutError } from "../core/plane.ts";
@@ -10,7 +12,8 @@ interface Waiter {
   ev: BrokerEvent;
   resolve(ev: BrokerEvent): void;
   reject(err: Error): void;
-  timer: Timer;
+  /** Runtime time at which it is answered 503. */
+  deadline: number;
 }
 
 /** What the waiters read: the live peers and how far each acknowledged (undefined: no link). */
@@ -21,6 +24,8 @@ export interface AckSource {
 
 export class AckWaiters {
   private readonly waiting: Waiter[] = [];
+  /** Fires at (or before) the oldest waiter's deadline; null when none waits. */
+  private timer: Timer | null = null;
   /** Publishes answered 503 because the condition did not hold in time. */
   timeouts = 0;
 
@@ -35,27 +40,23 @@ export class AckWaiters {
   wait(ev: BrokerEvent): Promise<BrokerEvent> {
     if (this.mode === "local" || this.holds(ev.seq)) return Promise.resolve(ev);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        ev,
-        resolve,
-        reject,
-        timer: this.runtime.setTimer(this.timeoutMs, () => {
-          const i = this.waiting.indexOf(waiter);
-          if (i >= 0) this.waiting.splice(i, 1);
-          this.timeouts++;
-          reject(new AckTimeoutError(ev, this.mode, this.timeoutMs));
-        }),
-      };
-      this.waiting.push(waiter);
+      this.waiting.push({ ev, resolve, reject, deadline: this.runtime.now() + this.timeoutMs });
+      if (this.timer === null) this.arm();
     });
   }
 
   /** Acks or membership changed: settle every waiter whose condition now holds. */
   check(): void {
-    while (this.waiting.length > 0 && this.holds(this.waiting[0]!.ev.seq)) {
+    if (this.waiting.length === 0) return;
+    const peers = this.source.livePeers();
+    while (this.waiting.length > 0 && this.holds(this.waiting[0]!.ev.seq, peers)) {
       const w = this.waiting.shift()!;
-      w.timer.cancel();
       w.resolve(w.ev);
+    }
+    // The timer stays armed for an older deadline: it finds nothing due, and re-arms (see expire).
+    if (this.waiting.length === 0) {
+      this.timer?.cancel();
+      this.timer = null;
     }
   }
 
@@ -66,14 +67,33 @@ export class AckWaiters {
 
   /** The node is closing: nothing more will be acknowledged. */
   close(): void {
-    for (const w of this.waiting.splice(0)) {
-      w.timer.cancel();
-      w.reject(new AckTimeoutError(w.ev, this.mode, 0));
-    }
+    this.timer?.cancel();
+    this.timer = null;
+    for (const w of this.waiting.splice(0)) w.reject(new AckTimeoutError(w.ev, this.mode, 0));
   }
 
-  private holds(seq: number): boolean {
-    const peers = this.source.livePeers();
+  /** Arms the timer for the oldest waiter's deadline. */
+  private arm(): void {
+    const oldest = this.waiting[0];
+    this.timer =
+      oldest === undefined
+        ? null
+        : this.runtime.setTimer(Math.max(0, oldest.deadline - this.runtime.now()), () => this.expire());
+  }
+
+  /** Answers every waiter past its deadline with a timeout, then waits for the next one's. */
+  private expire(): void {
+    // A microsecond of slack: `now + (deadline - now)` may round just below `deadline`.
+    const now = this.runtime.now() + 0.001;
+    while (this.waiting.length > 0 && this.waiting[0]!.deadline <= now) {
+      const w = this.waiting.shift()!;
+      this.timeouts++;
+      w.reject(new AckTimeoutError(w.ev, this.mode, this.timeoutMs));
+    }
+    this.arm();
+  }
+
+  private holds(seq: number, peers = this.source.livePeers()): boolean {
     if (peers.length === 0) return true; // no other live member: held by all there is
     if (this.mode === "one") return peers.some((p) => (this.source.ackedBy(p) ?? 0) >= seq);
     return peers.every((p) => (this.source.ackedBy(p) ?? 0) >= seq);
