@@ -60,3 +60,29 @@ test("after a reset for evicted history, the cursor is past what was evicted", a
   const second = await resume(n.base, "a", first.ready);
   assert.deepEqual(second.resets, [], "the same eviction is not announced twice");
 });
+
+test("after the whole cluster restarted, a cursor of the previous run gets reset first (its history died)", async () => {
+  const before = await startNode();
+  const c = await SseClient.open(before.base, "/channel/r");
+  await waitFor(() => c.named("shoal-ready").length === 1, "ready");
+  for (let i = 1; i <= 3; i++) await httpJson(before.base, "POST", "/channel/r", { data: `old-${i}` });
+  await waitFor(() => c.named().length === 3, "3 events");
+  c.close();
+  // The client had seen only the first when it lost its connection; then every node restarted.
+  const cursor = c.named()[0]!.id!;
+  await before.stop();
+  const n = await node();
+  assert.equal((await httpJson(n.base, "POST", "/channel/r", { data: "new-1" })).status, 200);
+  const again = await SseClient.open(n.base, "/channel/r", { "Last-Event-ID": cursor });
+  await waitFor(() => again.named().length === 1, "the new run's event");
+  again.close();
+  assert.deepEqual(
+    again.named("reset").map((e) => JSON.parse(e.data).reason),
+    ["unknown-origin"],
+    "old-2 and old-3 are gone: reset, not silence",
+  );
+  assert.deepEqual(
+    again.named().map((e) => e.data),
+    ["new-1"],
+  );
+});

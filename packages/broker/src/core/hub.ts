@@ -122,6 +122,13 @@ export class Hub implements SubscriberOwner {
   private heartbeatTimer: Timer | null = null;
   private sweepTimer: Timer | null = null;
   private readonly runtime: Runtime;
+  /**
+   * True when events of `origin`, which this node never got, may still reach it (a live member
+   * owns it, or a peer holds some, or a peer has not said yet what it holds). Replication sets
+   * it; without replication nothing else arrives. A resume naming an origin that is neither known
+   * here nor may arrive gets `reset` (see {@link subscribe}).
+   */
+  mayStillArrive: (origin: string) => boolean = () => false;
   /** origin -> highest seq known lost (declared by replication): cursors below it get `reset`. */
   readonly lost: Vector = new Map();
   private readonly now: () => number;
@@ -276,6 +283,8 @@ export class Hub implements SubscriberOwner {
       } else {
         this.counters.replays++;
         let { text, vector } = this.replay(channels, cursor, sub.clientId);
+        if (!text.startsWith("event: reset") && this.namesUnknownOrigin(cursor))
+          text = resetEvent("unknown-origin", channels) + text;
         if (isAheadOf(this.lost, cursor)) {
           if (!text.startsWith("event: reset")) text = resetEvent("events-lost", channels) + text;
           // Past the reset, the client's position is past what it was told is lost (else it would
@@ -356,6 +365,19 @@ export class Hub implements SubscriberOwner {
     if (feed === undefined) return;
     feed.subscribers.delete(sub);
     if (feed.subscribers.size === 0) this.dropFeed(feed);
+  }
+
+  /**
+   * True when `cursor` names an origin this node never heard of and whose events can no longer
+   * arrive: a previous run (of a node, or of the whole cluster) whose history died with it.
+   * Nothing here says what followed the cursor's seq of it, so the client may have missed events.
+   */
+  private namesUnknownOrigin(cursor: Vector): boolean {
+    for (const [origin, seq] of cursor) {
+      if (seq > 0 && origin !== this.origin && !this.applied.has(origin) && !this.mayStillArrive(origin))
+        return true;
+    }
+    return false;
   }
 
   /** Stores, then queues for every feed that wants it. */

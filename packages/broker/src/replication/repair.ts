@@ -64,6 +64,19 @@ export class RepairExchange {
     }
   }
 
+  /**
+   * Whether `origin` may still reach us from `peers`: true when one of them said it holds some
+   * of it, or when one has not told us what it holds yet (a node that just started or joined
+   * cannot tell an origin it was never sent from one nobody has).
+   */
+  mayArriveFrom(origin: string, peers: string[]): boolean {
+    for (const peer of peers) {
+      const have = this.lastHave.get(peer);
+      if (have === undefined || have.has(origin)) return true;
+    }
+    return false;
+  }
+
   /** `node` left: forget what it last said it holds. */
   forget(node: string): void {
     this.lastHave.delete(node);

@@ -101,6 +101,12 @@ export class Replication implements EventPlane {
       settings.logger,
     );
     this.repair = new RepairExchange(hub, this.replicator, driver, settings.repairIntervalMs, isOwned);
+    hub.mayStillArrive = (origin) =>
+      isOwned(origin) ||
+      this.repair.mayArriveFrom(
+        origin,
+        membership.peers().map((p) => p.name),
+      );
     this.acks = new AckWaiters(settings.ackMode, settings.ackTimeoutMs, driver.runtime, {
       livePeers: () => this.membership.peers().map((p) => p.name),
       ackedBy: (peer) => {
