@@ -88,7 +88,16 @@ export async function spawnShoal(
     node.exited = true;
     node.exitCode = code;
   });
-  await waitFor(() => node.httpPort > 0 || node.exited, `${name} to start`, 30_000);
+  try {
+    // Generous: a node boots in about a second, but on a loaded 2-core machine, beside a test that
+    // hammers other nodes, it has taken over 30 s.
+    await waitFor(() => node.httpPort > 0 || node.exited, `${name} to start`, 90_000);
+  } catch (err) {
+    // Not left running: nobody else has a handle on it, and its pipes would keep the test file alive.
+    proc.kill("SIGKILL");
+    await waitFor(() => node.exited, `${name} to die after a failed start`);
+    throw err;
+  }
   if (node.exited) throw new Error(`${name} exited early: ${JSON.stringify(node.logs)}`);
   return node;
 }

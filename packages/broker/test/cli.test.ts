@@ -315,7 +315,7 @@ test("three CLI nodes: fan-out, targeted and all-channel, SIGKILL mid-stream, re
   );
 });
 
-async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

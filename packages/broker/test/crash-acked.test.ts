@@ -21,7 +21,10 @@ const POOL = 3;
 const COMMON = ["--gossip.profile", "local"];
 
 const procs: ShoalProcess[] = [];
-after(() => {
+/** Victims still starting: when the test fails early, they are awaited and killed too. */
+const starting = new Set<Promise<ShoalProcess>>();
+after(async () => {
+  await Promise.allSettled([...starting]);
   for (const p of procs) if (!p.exited) p.proc.kill("SIGKILL");
 });
 
@@ -39,7 +42,7 @@ async function status(p: ShoalProcess): Promise<Status | null> {
   }
 }
 
-async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -69,8 +72,12 @@ test(`${ROUNDS} SIGKILLs of the node accepting publishes lose no acknowledged ev
 
   let spawned = 0;
   const spawnVictim = async (): Promise<ShoalProcess> => {
-    const v = await spawnShoal(`victim-${spawned++}`, [...COMMON, ...seeds]);
-    procs.push(v);
+    const boot = spawnShoal(`victim-${spawned++}`, [...COMMON, ...seeds]).then((p) => {
+      procs.push(p);
+      return p;
+    });
+    starting.add(boot);
+    const v = await boot.finally(() => starting.delete(boot));
     await waitForAsync(
       async () => (await linked(v, b)) && (await linked(v, c)),
       `${v.name} linked to b and c`,

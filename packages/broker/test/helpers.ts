@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { type Broker, type BrokerOptions, createBroker } from "../src/broker.ts";
 
 /** Polls `cond` until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -35,7 +35,7 @@ async function links(p: ShoalProcess): Promise<{ inbound: number; members: numbe
   return { inbound: m === null ? -1 : Number(m[1]), members: status.gossip.member_count };
 }
 
-async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -18,7 +18,7 @@ export function addrOf(m: Memberlist): string {
 }
 
 /** Polls `check` until it is true; fails after `timeoutMs` with `what` in the message. */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > timeoutMs)
