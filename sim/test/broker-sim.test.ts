@@ -10,8 +10,8 @@ import { runBrokerBatch } from "../src/broker/batch.ts";
 import { runBrokerSeed } from "../src/broker/scenario.ts";
 
 /**
- * Seeds per `npm test`: about 0.15-0.2 s each on a 2-core machine at load 5 (0.5 s at load 15), so ~15-20 s (SIM_BROKER_SEEDS
- * overrides; SIM_SEED runs that one seed alone). Every kind of fault, two-way partitions included.
+ * Seeds per `npm test`: about 0.15-0.2 s each on a 2-core machine at load 5 (0.5 s at load 15),
+ * so ~15-20 s (SIM_BROKER_SEEDS overrides; SIM_SEED runs that one seed alone). Every kind of fault, two-way partitions included.
  */
 const SEEDS = Number(process.env.SIM_BROKER_SEEDS ?? 100);
 const replayFor = (s: number) => `npm run sim -- broker --seed ${s}`;

@@ -13,7 +13,7 @@ import { type AuthOptions, Authorizer } from "./auth/jwt.ts";
 import type { Backplane } from "./backplane/backplane.ts";
 import { type BackplaneOptions, createRedisBackplane } from "./backplane/create.ts";
 import { ALL_CHANNELS, type BrokerEvent, isValidName } from "./core/event.ts";
-import { Hub, type PublishInput } from "./core/hub.ts";
+import { type DEFAULT_MAX_ORIGINS, Hub, type PublishInput } from "./core/hub.ts";
 import { nodeTimers } from "./core/node-timers.ts";
 import type { AckMode } from "./core/plane.ts";
 import { DashboardFeed, type DashboardFeedOptions } from "./dashboard/feed.ts";
@@ -64,6 +64,11 @@ export interface BrokerOptions {
    * recently used channel without subscribers is forgotten; if all have subscribers, 503.
    */
   maxChannels?: number;
+  /**
+   * Origins (broker runs) kept in the replication seq map before departed, expired ones are
+   * dropped (default {@link DEFAULT_MAX_ORIGINS}, which says why).
+   */
+  maxOrigins?: number;
   /** Bytes a subscriber may have pending before it is disconnected (default 1 MiB). */
   maxBufferBytes?: number;
   /** Heartbeat comment interval (default 15 s; 0 = none). */
@@ -192,6 +197,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     },
     historyTotalBytes: options.historyMaxTotalBytes ?? defaultHistoryTotalBytes(),
     maxChannels: options.maxChannels ?? 100_000,
+    ...(options.maxOrigins !== undefined ? { maxOrigins: options.maxOrigins } : {}),
     maxBufferBytes: options.maxBufferBytes ?? 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     retryMs: options.retryMs ?? 2_000,

@@ -39,6 +39,11 @@ export interface HubOptions {
   outboxBytes?: number;
   /** Send a `shoal-ready` event carrying the cursor when a stream opens. */
   readyEvent: boolean;
+  /**
+   * Origins kept in the per-origin seq map ({@link Hub.applied}, replication's de-duplication)
+   * before departed ones are dropped (default {@link DEFAULT_MAX_ORIGINS}).
+   */
+  maxOrigins?: number;
   /** Clock, ms since the epoch (injectable for tests). */
   now?: () => number;
   /** Timers and randomness (the simulator injects its own); default: Node's. */
@@ -66,6 +71,8 @@ export interface HubCounters {
   resets: number;
   replays: number;
   connectionsTotal: number;
+  /** Departed origins dropped from the seq map (see {@link DEFAULT_MAX_ORIGINS}). */
+  originsPruned: number;
 }
 
 /** What a new stream asks for. */
@@ -90,6 +97,15 @@ export interface PublishInput {
   userId?: string | undefined;
 }
 
+/**
+ * Every broker run is a new origin, so the seq map grows by one per start of any node: rolling
+ * restarts and autoscaling add them all day. 1,000 entries cost ~100 KB and cover e.g. 50 nodes
+ * restarted 20 times within one history age; past it, only departed origins whose last event is
+ * older than the history age are dropped (no history, ours or a peer's, can hold their events,
+ * so no repair can bring one again and a resume naming one gets `reset`).
+ */
+export const DEFAULT_MAX_ORIGINS = 1_000;
+
 export class Hub implements SubscriberOwner {
   /** This broker run's origin id: 8 base64url characters, random per start. */
   readonly origin: string;
@@ -103,7 +119,10 @@ export class Hub implements SubscriberOwner {
     resets: 0,
     replays: 0,
     connectionsTotal: 0,
+    originsPruned: 0,
   };
+  /** When each origin of {@link applied} last advanced (to drop departed ones once expired). */
+  private readonly originSeenAt = new Map<string, number>();
   /** Own events, kept for replication. */
   readonly log: OriginLog;
   /** origin -> highest seq applied here (dedup and replication acks). */
@@ -233,6 +252,7 @@ export class Hub implements SubscriberOwner {
   noteLost(origin: string, to: number): void {
     if ((this.applied.get(origin) ?? 0) >= to) return;
     this.applied.set(origin, to);
+    this.originSeenAt.set(origin, this.now());
     this.lost.set(origin, to);
     // Feeds move past the loss too: their subscribers are about to resume and be told of it.
     for (const feed of this.feeds.values())
@@ -382,10 +402,13 @@ export class Hub implements SubscriberOwner {
 
   /** Stores, then queues for every feed that wants it. */
   private deliver(ev: BrokerEvent): void {
-    if ((this.applied.get(ev.origin) ?? 0) < ev.seq) this.applied.set(ev.origin, ev.seq);
+    const now = this.now();
+    if ((this.applied.get(ev.origin) ?? 0) < ev.seq) {
+      this.applied.set(ev.origin, ev.seq);
+      this.originSeenAt.set(ev.origin, now);
+    }
     const channel = this.channel(ev.channel, true);
     this.channels.touch(channel);
-    const now = this.now();
     channel.history.append(ev, now);
     channel.history.expire(now);
     const body = frameBody(ev);
@@ -458,6 +481,23 @@ export class Hub implements SubscriberOwner {
 
   /** Expires old history and forgets channels with neither history nor subscribers. */
   private sweep(): void {
-    this.channels.sweep(this.now());
+    const now = this.now();
+    this.channels.sweep(now);
+    this.pruneOrigins(now);
+  }
+
+  /** Over the cap, drops the oldest departed origins whose events every history has expired. */
+  private pruneOrigins(now: number): void {
+    const max = this.options.maxOrigins ?? DEFAULT_MAX_ORIGINS;
+    if (this.applied.size <= max) return;
+    for (const origin of this.applied.keys()) {
+      if (this.applied.size <= max) return;
+      if (origin === this.origin || this.mayStillArrive(origin)) continue;
+      if (now - (this.originSeenAt.get(origin) ?? 0) <= this.options.history.maxAgeMs) continue;
+      this.applied.delete(origin);
+      this.lost.delete(origin);
+      this.originSeenAt.delete(origin);
+      this.counters.originsPruned++;
+    }
   }
 }

@@ -85,6 +85,18 @@ const READ_METRICS: ReadMetric[] = [
     read: (s) => s.hub.channels.evictedChannels,
   },
   {
+    name: "shoal_replication_origins",
+    help: "Origins (broker runs) in the per-origin seq map used to de-duplicate replicated events.",
+    type: "gauge",
+    read: (s) => s.hub.applied.size,
+  },
+  {
+    name: "shoal_replication_origins_pruned_total",
+    help: "Departed origins dropped from that map once over its cap and expired from every history.",
+    type: "counter",
+    read: (s) => s.hub.counters.originsPruned,
+  },
+  {
     name: "shoal_connections_total",
     help: "Streams opened.",
     type: "counter",
