@@ -132,7 +132,9 @@ export interface MemberlistConfig {
   maxInboundStreams: number;
   /**
    * Shoal's bound on the bytes that unfinished inbound stream messages may buffer together (before
-   * they are complete, nothing in them is authenticated). A stream that would go past it is closed
+   * they are complete, nothing in them is authenticated), and that complete ones hold once decoded
+   * while they are handled: decompression stops where the room left ends, so a compressed frame of
+   * a few KB cannot expand to Go's 40 MiB outside the bound. A stream that would go past it is closed
    * (`shoal.memberlist.stream.refused{reason="buffer_limit"}`); an honest peer retries at its next
    * push/pull. 32 MiB: room for one push/pull of the protocol's 20 MiB maximum beside the ordinary
    * ones (a cluster of 10,000 members sends about 1 MiB), while 32 senders that stop one byte short

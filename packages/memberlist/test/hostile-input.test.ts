@@ -7,7 +7,13 @@ import { createSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
 import { after, test } from "node:test";
 import type { Logger, Memberlist } from "../src/index.ts";
-import { compressMessage, encodePushPull, MessageType } from "../src/wire/index.ts";
+import {
+  compressMessage,
+  encodePushPull,
+  encodeStreamMessage,
+  encodeUserStreamMessage,
+  MessageType,
+} from "../src/wire/index.ts";
 import { addrOf, localMember, waitUntil } from "./helpers/cluster.ts";
 import { RecordingSink } from "./helpers/recording-sink.ts";
 
@@ -142,6 +148,35 @@ test("unfinished push/pulls share maxInboundStreamBytes: past it a stream is clo
   }
   await waitUntil(() => conns.some((c) => c.closed()), "a stream past the byte budget closed");
   assert.ok(metrics.counter("shoal.memberlist.stream.refused", { reason: "buffer_limit" }) >= 1);
+});
+
+test("a stream message that decompresses past maxInboundStreamBytes is refused, not delivered", async () => {
+  const { m, metrics } = await member("stream-bomb", { maxInboundStreamBytes: MiB, tcpTimeout: 60_000 });
+  const delivered: Uint8Array[] = [];
+  m.on("message", (msg) => delivered.push(msg));
+  const frame = (n: number) =>
+    encodeStreamMessage(encodeUserStreamMessage(new Uint8Array(n)), {
+      compress: true,
+      key: null,
+      encryptionVersion: 1,
+      label: "",
+    });
+  // 8 MiB of user message in a frame of a few KB: under the budget while unfinished, far past it
+  // once expanded (it was expanded anyway, up to Go's 40 MiB, outside the budget).
+  const bomb = frame(8 * MiB);
+  assert.ok(bomb.length < 100_000, `the bomb is ${bomb.length} bytes on the wire`);
+  const bad = await open(m.localNode.port);
+  bad.socket.write(bomb);
+  await waitUntil(() => bad.closed(), "the bomb's stream closed");
+  assert.equal(metrics.counter("shoal.memberlist.stream.refused", { reason: "buffer_limit" }), 1);
+  // A compressed message within the budget is still delivered, and the bomb never was.
+  const good = await open(m.localNode.port);
+  good.socket.write(frame(100_000));
+  await waitUntil(() => delivered.length > 0, "the legitimate compressed stream message");
+  assert.deepEqual(
+    delivered.map((d) => d.length),
+    [100_000],
+  );
 });
 
 test("a keyed node closes a plaintext stream at its first byte, without buffering it", async () => {

@@ -14,6 +14,7 @@ import {
   encodePushPull,
   encodeStreamMessage,
   encodeUserStreamMessage,
+  maxDecompressedBytes,
   maxPushStateBytes,
   parseStreamLabelHeader,
   streamFrameLength,
@@ -72,13 +73,40 @@ function frameLengthFor(e: Engine) {
   };
 }
 
-async function readMessage(e: Engine, reader: StreamReader, label: string, dl: ReturnType<typeof deadline>) {
+/** Bytes of decoded inbound messages reserved from the inbound stream budget, given back at the end. */
+interface Held {
+  bytes: number;
+}
+
+/**
+ * Reads and decodes one message. Inbound (`held` given), the decoded message is reserved from the
+ * inbound stream byte budget while the exchange holds it, and decompression stops where the
+ * budget's room ends: a frame of a few KB that expands to 40 MiB would otherwise sit outside the
+ * bound that caps unfinished frames. Past the room: LimitError.
+ */
+async function readMessage(
+  e: Engine,
+  reader: StreamReader,
+  label: string,
+  dl: ReturnType<typeof deadline>,
+  held?: Held,
+) {
   const frame = await reader.readFrame(frameLengthFor(e), maxFrameBytes, dl());
-  return decodeStreamMessage(frame, {
+  const budget = e.inboundStreamBytes;
+  const room = held === undefined ? undefined : Math.min(maxDecompressedBytes, budget.limit - budget.inUse);
+  const plain = decodeStreamMessage(frame, {
     keys: e.receiveKeys(),
     label,
     verifyIncoming: e.config.gossipVerifyIncoming,
+    ...(room === undefined ? {} : { maxDecompressedBytes: Math.max(0, room) }),
   });
+  if (held !== undefined) {
+    if (!budget.tryReserve(plain.length)) {
+      throw new LimitError(`stream messages would hold more than ${budget.limit} bytes`, budget.limit);
+    }
+    held.bytes += plain.length;
+  }
+  return plain;
 }
 
 /** Decodes a push/pull body and applies Go's port fix-up (protocol 1 and port 0 mean "my bind port"). */
@@ -123,6 +151,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
     return;
   }
   const reader = new StreamReader(stream, e.inboundStreamBytes);
+  const held: Held = { bytes: 0 };
   const dl = deadline(e, e.config.tcpTimeout);
   try {
     const header = await reader.readFrame(labelHeaderLength, 2 + 255, dl());
@@ -136,7 +165,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
 
     let plain: Uint8Array;
     try {
-      plain = await readMessage(e, reader, label, dl);
+      plain = await readMessage(e, reader, label, dl, held);
     } catch (err) {
       if (err instanceof NetworkError || err instanceof LimitError) throw err;
       // Tell the dialer why, as Go does; the reply itself goes through compression and encryption.
@@ -188,6 +217,7 @@ export async function handleStream(e: Engine, stream: Stream): Promise<void> {
   } finally {
     e.closeInboundStream();
     reader.release();
+    e.inboundStreamBytes.release(held.bytes);
     stream.close();
   }
 }

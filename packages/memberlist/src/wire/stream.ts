@@ -188,6 +188,8 @@ export interface StreamDecodeOptions {
   label: string;
   /** Refuse plaintext when keys are installed. */
   verifyIncoming: boolean;
+  /** Most bytes a compressed message may expand to (default 40 MiB, Go's bound); past it a LimitError. */
+  maxDecompressedBytes?: number;
 }
 
 /**
@@ -216,6 +218,7 @@ export function decodeStreamMessage(frame: Uint8Array, opts: StreamDecodeOptions
   } else if (opts.keys.length > 0 && opts.verifyIncoming) {
     throw new SecurityError("encryption is configured but remote state is not encrypted");
   }
-  if (plain[0] === MessageType.Compress) plain = decompressMessage(plain.subarray(1));
+  if (plain[0] === MessageType.Compress)
+    plain = decompressMessage(plain.subarray(1), opts.maxDecompressedBytes);
   return plain;
 }
