@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { helpText } from "./cli/flags.ts";
+import { applyHeapGrowth } from "./cli/heap-growth.ts";
 import { parseStartArgs } from "./cli/parse.ts";
 import { runDemo } from "./demo/command.ts";
 import { createLogger, type LogFormat } from "./log.ts";
@@ -68,6 +69,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const { config, logLevel } = parsed;
   const logFormat = parsed.logFormat ?? defaultLogFormat(process.stderr);
   const logger = createLogger(logLevel, { node: config.name }, undefined, logFormat);
+  if (applyHeapGrowth(parsed.heapGrowthPercent) === "node-option")
+    logger.info("--memory.heapGrowth not applied: Node was started with --heap-growing-percent");
   let node: Awaited<ReturnType<typeof startShoalNode>>;
   try {
     node = await startShoalNode(config, logger);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { defaultLogFormat, parseStartArgs } from "../src/cli.ts";
+import { applyHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT } from "../src/cli/heap-growth.ts";
 import { BrokerConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/log.ts";
 import { runShoal, type ShoalProcess, spawnShoal } from "./cli-helpers.ts";
@@ -88,6 +89,19 @@ test("flags beat env, env beats the config file, the file beats defaults (YAML, 
   assert.equal(viaEnv.config.gossipPort, 7301);
   assert.equal(viaEnv.config.httpPort, 7302);
   assert.equal(viaEnv.logFormat, null, "log format unset: the caller picks by terminal");
+});
+
+test("--memory.heapGrowth: 10 % by default, from flag, env or file; an explicit Node option wins", () => {
+  assert.equal(settings([]).heapGrowthPercent, DEFAULT_HEAP_GROWTH_PERCENT);
+  assert.equal(DEFAULT_HEAP_GROWTH_PERCENT, 10);
+  assert.equal(settings(["--memory.heapGrowth", "0"]).heapGrowthPercent, 0);
+  assert.equal(settings([], { SHOAL_HEAP_GROWTH: "25" }).heapGrowthPercent, 25);
+  const yaml = file("heap.yaml", "memory:\n  heapGrowth: 40\n");
+  assert.equal(settings(["--config", yaml]).heapGrowthPercent, 40);
+  assert.match(configError(["--memory.heapGrowth", "-5"]), /--memory\.heapGrowth/);
+  assert.equal(applyHeapGrowth(0, [], ""), "v8-default");
+  assert.equal(applyHeapGrowth(10, ["--heap-growing-percent=50"], ""), "node-option");
+  assert.equal(applyHeapGrowth(10, [], "--max-old-space-size=512 --heap_growing_percent=50"), "node-option");
 });
 
 test("a bad value is reported with its source: flag, environment variable or file", () => {

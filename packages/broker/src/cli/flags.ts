@@ -151,6 +151,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "100000",
     help: "Most channels kept; past it the least recently used channel without subscribers is forgotten (503 if all have subscribers).",
   },
+  "memory.heapGrowth": {
+    env: "SHOAL_HEAP_GROWTH",
+    type: "string",
+    default: "10",
+    help: "Percent the V8 heap may grow past its live size before a full collection (sets V8's --heap-growing-percent for this process unless Node was started with it). Low keeps RSS near what the node holds when big events churn; 0: V8's own, up to 4× on machines with 8 GB or more.",
+  },
   "sse.heartbeat": {
     env: "SHOAL_HEARTBEAT",
     type: "string",

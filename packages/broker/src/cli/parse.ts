@@ -26,6 +26,8 @@ export interface StartSettings {
   logLevel: LogLevel;
   /** Null when not set anywhere: then text on a terminal, JSON otherwise (decided by the caller). */
   logFormat: LogFormat | null;
+  /** V8 heap growth past the live size, percent (0: V8's own); applied by the caller. */
+  heapGrowthPercent: number;
 }
 
 /** Decodes the gossip key: strict base64 of exactly 16, 24 or 32 bytes. */
@@ -170,7 +172,12 @@ export function parseStartArgs(
     tls,
   };
   assertClusterable(config);
-  return { config, logLevel: logLevel.text, logFormat };
+  return {
+    config,
+    logLevel: logLevel.text,
+    logFormat,
+    heapGrowthPercent: s.int("memory.heapGrowth", 0, 1000),
+  };
 }
 
 /** The backplane URL, checked now so a typo stops the start with the source named; null for none. */

@@ -411,11 +411,12 @@ export class Hub implements SubscriberOwner {
     this.channels.touch(channel);
     channel.history.append(ev, now);
     channel.history.expire(now);
-    const body = frameBody(ev);
-    if (ev.channel === ALL_CHANNELS) {
-      for (const feed of this.feeds.values()) this.enqueue(feed, ev, body);
-    } else {
-      for (const feed of channel.feeds) this.enqueue(feed, ev, body);
+    const feeds = ev.channel === ALL_CHANNELS ? this.feeds.values() : channel.feeds.values();
+    // Framed only when a feed wants it: with no subscriber, a big event would be copied for nothing.
+    let body: string | undefined;
+    for (const feed of feeds) {
+      body ??= frameBody(ev);
+      this.enqueue(feed, ev, body);
     }
   }
 
