@@ -118,6 +118,13 @@ export interface BrokerOptions {
   /** How long a publish waits for its ack mode before a 503 (default 2 s). */
   ackTimeoutMs?: number;
   /**
+   * Inbound replication links still in their opening exchange at once (default 32: a whole
+   * cluster's simultaneous opens); past it the oldest stranger is dropped, a member never is.
+   */
+  replicationMaxHandshakes?: number;
+  /** Time an inbound link has to open and say a valid `hello`, ms (default 3 s). */
+  replicationHandshakeTimeoutMs?: number;
+  /**
    * Clock, timers, randomness and link network of replication (default: Node's, and HTTP
    * upgrades on the broker's port). The simulator injects its own; see `replication/driver.ts`.
    */
@@ -218,6 +225,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     ackMode: options.ackMode ?? replicationDefaults.ackMode,
     ackTimeoutMs: options.ackTimeoutMs ?? replicationDefaults.ackTimeoutMs,
     connectTimeoutMs: options.replicationConnectTimeoutMs ?? replicationDefaults.connectTimeoutMs,
+    maxHandshakes: options.replicationMaxHandshakes ?? replicationDefaults.maxHandshakes,
+    handshakeTimeoutMs: options.replicationHandshakeTimeoutMs ?? replicationDefaults.handshakeTimeoutMs,
     logger,
   });
   const backplane =

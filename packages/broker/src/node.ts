@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
+import type { MemberlistConfig } from "@shoal/memberlist";
 import { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/jwt.ts";
 import { type Broker, createBroker } from "./broker.ts";
@@ -70,7 +71,20 @@ export interface NodeConfig {
   dashboard?: boolean;
   /** Serve HTTPS with HTTP/2 (and HTTP/1.1 on the same port); replication links then use TLS too. */
   tls?: { cert: Buffer; key: Buffer } | null;
+  /** Inbound replication handshakes in progress at once, and the time each has (ms). */
+  replicationMaxHandshakes?: number;
+  replicationHandshakeTimeoutMs?: number;
+  /** Bounds of the gossip layer's input (memberlist options of the same names; unset: theirs). */
+  gossipLimits?: GossipLimits;
 }
+
+/** The memberlist limits `shoal start` exposes as flags. */
+export type GossipLimits = Partial<
+  Pick<
+    MemberlistConfig,
+    "maxInboundStreams" | "maxInboundStreamBytes" | "maxDecompressedPacketBytes" | "junkWarningsPerMinute"
+  >
+>;
 
 /** A started node. */
 export interface ShoalNode {
@@ -122,7 +136,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
       ...(config.advertiseAddr !== "" ? { httpHost: config.advertiseAddr } : {}),
       secretKey: config.secretKey,
       profile: config.gossipProfile,
-      ...(rtt !== null ? { overrides: { ping: rtt } } : {}),
+      overrides: { ...config.gossipLimits, ...(rtt !== null ? { ping: rtt } : {}) },
       metrics: new PrometheusMetricsSink(registry),
       logger,
     });
@@ -167,6 +181,12 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
     ...(config.ackMode !== undefined ? { ackMode: config.ackMode } : {}),
     ...(config.ackTimeoutMs !== undefined ? { ackTimeoutMs: config.ackTimeoutMs } : {}),
+    ...(config.replicationMaxHandshakes !== undefined
+      ? { replicationMaxHandshakes: config.replicationMaxHandshakes }
+      : {}),
+    ...(config.replicationHandshakeTimeoutMs !== undefined
+      ? { replicationHandshakeTimeoutMs: config.replicationHandshakeTimeoutMs }
+      : {}),
     readyEvent: config.readyEvent,
     dashboard: rtt !== null ? { rtt } : false,
     metrics: { registry, processMetrics: true },

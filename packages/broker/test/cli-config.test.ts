@@ -7,10 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { defaultLogFormat, parseStartArgs } from "../src/cli.ts";
 import { applyHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT } from "../src/cli/heap-growth.ts";
+import { defaultLogFormat, parseStartArgs } from "../src/cli.ts";
 import { BrokerConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/log.ts";
+import { startShoalNode } from "../src/node.ts";
 import { runShoal, type ShoalProcess, spawnShoal } from "./cli-helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shoal-config-"));
@@ -102,6 +103,59 @@ test("--memory.heapGrowth: 10 % by default, from flag, env or file; an explicit 
   assert.equal(applyHeapGrowth(0, [], ""), "v8-default");
   assert.equal(applyHeapGrowth(10, ["--heap-growing-percent=50"], ""), "node-option");
   assert.equal(applyHeapGrowth(10, [], "--max-old-space-size=512 --heap_growing_percent=50"), "node-option");
+});
+
+test("the replication handshake and gossip input limits are flags (flag, env, file) that reach memberlist", async () => {
+  const defaults = settings([]).config;
+  assert.equal(defaults.replicationMaxHandshakes, 32);
+  assert.equal(defaults.replicationHandshakeTimeoutMs, 3_000);
+  assert.deepEqual(defaults.gossipLimits, {
+    maxInboundStreams: 128,
+    maxInboundStreamBytes: 32 * 1024 * 1024,
+    maxDecompressedPacketBytes: 64 * 1024,
+    junkWarningsPerMinute: 10,
+  });
+  const yaml = file(
+    "limits.yaml",
+    ["replication:", "  maxHandshakes: 8", "gossip:", "  junkWarningsPerMinute: 3"].join("\n"),
+  );
+  const s = settings(
+    [
+      "--config",
+      yaml,
+      "--replication.handshakeTimeout",
+      "1500ms",
+      "--gossip.maxInboundStreams",
+      "7",
+      "--gossip.maxDecompressedPacketBytes",
+      "32768",
+      "--bind.addr",
+      "127.0.0.1",
+      "--gossip.port",
+      "0",
+      "--http.server.port",
+      "0",
+      "--dashboard=false",
+    ],
+    { SHOAL_GOSSIP_MAX_INBOUND_STREAM_BYTES: "1048576" },
+  ).config;
+  assert.equal(s.replicationMaxHandshakes, 8);
+  assert.equal(s.replicationHandshakeTimeoutMs, 1_500);
+  const node = await startShoalNode(s, createLogger("silent"));
+  try {
+    const ml = node.membership.ml.config;
+    assert.equal(ml.maxInboundStreams, 7);
+    assert.equal(ml.maxInboundStreamBytes, 1024 * 1024);
+    assert.equal(ml.maxDecompressedPacketBytes, 32 * 1024);
+    assert.equal(ml.junkWarningsPerMinute, 3);
+  } finally {
+    await node.stop();
+  }
+  assert.match(configError(["--gossip.maxDecompressedPacketBytes", "99999999999"]), /outside/);
+  assert.match(
+    configError([], { SHOAL_REPLICATION_MAX_HANDSHAKES: "0" }),
+    /SHOAL_REPLICATION_MAX_HANDSHAKES/,
+  );
 });
 
 test("a bad value is reported with its source: flag, environment variable or file", () => {

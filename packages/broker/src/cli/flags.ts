@@ -43,6 +43,30 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "lan",
     help: "Gossip timing: lan (memberlist defaults) or local (fast, for one host).",
   },
+  "gossip.maxInboundStreams": {
+    env: "SHOAL_GOSSIP_MAX_INBOUND_STREAMS",
+    type: "string",
+    default: "128",
+    help: "Gossip TCP streams served at once (Go memberlist's cap on concurrent push/pulls); more are closed on arrival and counted.",
+  },
+  "gossip.maxInboundStreamBytes": {
+    env: "SHOAL_GOSSIP_MAX_INBOUND_STREAM_BYTES",
+    type: "string",
+    default: "33554432",
+    help: "Bytes that inbound gossip stream messages may hold together, unfinished or being handled (one 20 MiB push/pull fits beside the ordinary ones); a stream past it is closed and counted.",
+  },
+  "gossip.maxDecompressedPacketBytes": {
+    env: "SHOAL_GOSSIP_MAX_DECOMPRESSED_PACKET_BYTES",
+    type: "string",
+    default: "65536",
+    help: "Most bytes a gossip datagram may decompress to (no datagram holds more than 64 KiB); past it the datagram is dropped and counted.",
+  },
+  "gossip.junkWarningsPerMinute": {
+    env: "SHOAL_GOSSIP_JUNK_WARNINGS_PER_MINUTE",
+    type: "string",
+    default: "10",
+    help: "Log lines per minute about dropped gossip input (junk datagrams, refused streams); the rest are counted, not logged.",
+  },
   "http.server.port": {
     env: "HTTP_SERVER_PORT",
     type: "string",
@@ -90,6 +114,18 @@ export const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     default: "2s",
     help: "How long a publish waits for its ack mode before a 503 (the event may still arrive).",
+  },
+  "replication.maxHandshakes": {
+    env: "SHOAL_REPLICATION_MAX_HANDSHAKES",
+    type: "string",
+    default: "32",
+    help: "Inbound replication links still in their opening exchange at once (a whole cluster opening at the same time fits); past it the oldest stranger is dropped, a member never is.",
+  },
+  "replication.handshakeTimeout": {
+    env: "SHOAL_REPLICATION_HANDSHAKE_TIMEOUT",
+    type: "string",
+    default: "3s",
+    help: "Time an inbound replication link has to open and say a valid hello (a few round trips on any LAN).",
   },
   "node.name": {
     env: "SHOAL_NODE_NAME",

@@ -170,6 +170,15 @@ export function parseStartArgs(
     auth,
     dashboard: s.bool("dashboard"),
     tls,
+    replicationMaxHandshakes: s.int("replication.maxHandshakes", 1, 100_000),
+    replicationHandshakeTimeoutMs: s.duration("replication.handshakeTimeout"),
+    gossipLimits: {
+      maxInboundStreams: s.int("gossip.maxInboundStreams", 1, 1_000_000),
+      maxInboundStreamBytes: s.int("gossip.maxInboundStreamBytes", 1, 2 ** 40),
+      // Memberlist accepts at most Go's 40 MiB here.
+      maxDecompressedPacketBytes: s.int("gossip.maxDecompressedPacketBytes", 1, 40 * 1024 * 1024),
+      junkWarningsPerMinute: s.int("gossip.junkWarningsPerMinute", 0, 1_000_000),
+    },
   };
   assertClusterable(config);
   return {
