@@ -180,7 +180,9 @@ export class Memberlist extends EventEmitter<MemberlistEvents> {
    * Joins a cluster through any of `addrs` ("host:port", "host" for our bind port, or
    * "name/host:port"). Host names are resolved; every address found is tried. Resolves with the
    * number of nodes reached; rejects with a NetworkError when none could be reached, and with a
-   * ConfigError when a live member at another address already uses this node's name.
+   * ConfigError when a live member at another address already uses this node's name (or a peer
+   * still holds it as suspect, or as dead without `deadNodeReclaimTime`, at another address: a
+   * previous run the peer has not let go of, so it would refuse us; retry later).
    */
   async join(addrs: readonly string[]): Promise<number> {
     this.assertRunning();
