@@ -27,7 +27,9 @@ test("the per-origin seq map drops departed, expired origins past its cap, never
     now: () => clock,
   });
   try {
-    hub.mayStillArrive = (origin) => origin === "live0001";
+    hub.isLiveOrigin = (origin) => origin === "live0001";
+    // Peers still naming an origin in their `have`s must not keep it forever: they judge alike.
+    hub.mayStillArrive = () => true;
     for (const origin of ["gone0001", "live0001", "gone0002", "gone0003", "gone0004"])
       hub.apply(event(origin, 5, clock));
     clock += 1_000; // every history expired them

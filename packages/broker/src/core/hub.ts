@@ -148,6 +148,8 @@ export class Hub implements SubscriberOwner {
    * here nor may arrive gets `reset` (see {@link subscribe}).
    */
   mayStillArrive: (origin: string) => boolean = () => false;
+  /** True when a live member owns `origin` (replication sets it; without it, none does). */
+  isLiveOrigin: (origin: string) => boolean = () => false;
   /** origin -> highest seq known lost (declared by replication): cursors below it get `reset`. */
   readonly lost: Vector = new Map();
   private readonly now: () => number;
@@ -487,14 +489,25 @@ export class Hub implements SubscriberOwner {
     this.pruneOrigins(now);
   }
 
-  /** Over the cap, drops the oldest departed origins whose events every history has expired. */
+  /**
+   * True for an origin that is not this run's, has no live owner, and last advanced here longer
+   * ago than the history age: no history holds its events any more, so there is nothing of it to
+   * repair or replay. Every node judges alike, so repair leaves it alone (it is not announced in
+   * `have`s, nor re-sent) and the seq map may drop it.
+   */
+  isExpiredOrigin(origin: string, now: number = this.now()): boolean {
+    if (origin === this.origin || this.isLiveOrigin(origin)) return false;
+    const seen = this.originSeenAt.get(origin);
+    return seen !== undefined && now - seen > this.options.history.maxAgeMs;
+  }
+
+  /** Over the cap, drops the oldest expired origins (see {@link isExpiredOrigin}). */
   private pruneOrigins(now: number): void {
     const max = this.options.maxOrigins ?? DEFAULT_MAX_ORIGINS;
     if (this.applied.size <= max) return;
     for (const origin of this.applied.keys()) {
       if (this.applied.size <= max) return;
-      if (origin === this.origin || this.mayStillArrive(origin)) continue;
-      if (now - (this.originSeenAt.get(origin) ?? 0) <= this.options.history.maxAgeMs) continue;
+      if (!this.isExpiredOrigin(origin, now)) continue;
       this.applied.delete(origin);
       this.lost.delete(origin);
       this.originSeenAt.delete(origin);

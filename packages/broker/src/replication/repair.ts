@@ -55,9 +55,12 @@ export class RepairExchange {
     this.lastHave.set(node, theirs);
     const link = this.replicator.link(node);
     if (link === undefined || !link.connected) return;
+    const now = this.driver.wallClock();
     for (const [origin, seq] of this.hub.applied) {
       const after = theirs.get(origin) ?? 0;
       if (seq <= after || origin === this.hub.origin) continue;
+      // Nothing of it is held anywhere any more; the peer may have dropped it from its seq map.
+      if (this.hub.isExpiredOrigin(origin, now)) continue;
       const stuck = before !== undefined && (before.get(origin) ?? 0) === after;
       if (this.isOwned(origin) && !stuck) continue;
       link.repair(origin, after, this.hub.heldAfter(origin, after), seq);
@@ -83,7 +86,8 @@ export class RepairExchange {
   }
 
   private vector(): [string, number][] {
-    const all = [...this.hub.applied];
+    const now = this.driver.wallClock();
+    const all = [...this.hub.applied].filter(([origin]) => !this.hub.isExpiredOrigin(origin, now));
     return all.length <= MAX_HAVE_ORIGINS ? all : all.slice(all.length - MAX_HAVE_ORIGINS);
   }
 

@@ -101,6 +101,7 @@ export class Replication implements EventPlane {
       settings.logger,
     );
     this.repair = new RepairExchange(hub, this.replicator, driver, settings.repairIntervalMs, isOwned);
+    hub.isLiveOrigin = isOwned;
     hub.mayStillArrive = (origin) =>
       isOwned(origin) ||
       this.repair.mayArriveFrom(
