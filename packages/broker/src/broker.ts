@@ -20,6 +20,12 @@ import { DashboardFeed, type DashboardFeedOptions } from "./dashboard/feed.ts";
 import { createDashboardRoutes } from "./dashboard/routes.ts";
 import type { RttTracker } from "./dashboard/rtt.ts";
 import { BrokerError, RequestError } from "./errors.ts";
+import {
+  CONNECTION_HEADROOM,
+  CONNECTION_HEADROOM_PER_ADDRESS,
+  ConnectionLimiter,
+  FIRST_REQUEST_TIMEOUT_MS,
+} from "./http/connection-limits.ts";
 import type { CorsOptions } from "./http/cors.ts";
 import { DEFAULT_MAX_JSON_DEPTH } from "./http/json-depth.ts";
 import { LimitCounters } from "./http/limits.ts";
@@ -86,6 +92,17 @@ export interface BrokerOptions {
    */
   maxStreams?: number;
   maxStreamsPerAddress?: number;
+  /**
+   * Most connections to the HTTP port once {@link Broker.attach}ed, whatever they do (idle ones
+   * included), in total (default `maxStreams` + 128) and per client address (default
+   * `maxStreamsPerAddress` + 64): the headroom keeps `/healthz`, `/metrics`, publishes and
+   * replication working when streams are at their limit. Past it the connection gets a 503 and is
+   * closed; one that sends no request within 30 s is closed too.
+   */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** A connection that sends no request within this many ms is closed (default 30 s; 0: never). */
+  firstRequestTimeoutMs?: number;
   /** Deepest JSON nesting of a publish body (default 64); deeper is a 400, never a stack overflow. */
   maxJsonDepth?: number;
   /** Most channels one stream may subscribe to (default 32). */
@@ -151,7 +168,10 @@ export interface Broker {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Accepts a replication link; returns false for other upgrades. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Wires `handleUpgrade` into a server's 'upgrade' event (other upgrades are refused). */
+  /**
+   * Wires `handleUpgrade` into a server's 'upgrade' event (other upgrades are refused), and bounds
+   * the server's connections (`maxConnections`, `maxConnectionsPerAddress`).
+   */
   attach(server: Server): void;
   /**
    * Publishes programmatically, as `POST /channel/...` would (mesh mode only: with a backplane
@@ -258,6 +278,14 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   let draining = false;
   let rejected = 0;
   const limits = new LimitCounters();
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  const maxStreamsPerAddress = options.maxStreamsPerAddress ?? DEFAULT_MAX_STREAMS_PER_ADDRESS;
+  const connections = new ConnectionLimiter(
+    options.maxConnections ?? maxStreams + CONNECTION_HEADROOM,
+    options.maxConnectionsPerAddress ?? maxStreamsPerAddress + CONNECTION_HEADROOM_PER_ADDRESS,
+    limits,
+    options.firstRequestTimeoutMs ?? FIRST_REQUEST_TIMEOUT_MS,
+  );
 
   const security = clusterSecurity({ secretKey: options.secretKey ?? null, auth: options.auth ?? null });
   const sources = {
@@ -282,11 +310,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     limits,
-    streams: new StreamLimiter(
-      options.maxStreams ?? DEFAULT_MAX_STREAMS,
-      options.maxStreamsPerAddress ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
-      limits,
-    ),
+    streams: new StreamLimiter(maxStreams, maxStreamsPerAddress, limits),
     maxChannelsPerStream: options.maxChannelsPerStream ?? 32,
     isDraining: () => draining,
     accept,
@@ -324,6 +348,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     handleUpgrade: (req, socket, head) =>
       backplane === null && (network?.handleUpgrade(req, socket, head) ?? false),
     attach(server: Server): void {
+      connections.attach(server);
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (backplane !== null || !(network?.handleUpgrade(req, socket, head) ?? false)) socket.destroy();
       });

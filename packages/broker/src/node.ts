@@ -62,6 +62,11 @@ export interface NodeConfig {
   /** Most open event streams (lowered to stay under the open-file limit), and per client address. */
   maxStreams: number;
   maxStreamsPerAddress: number;
+  /** Most connections to the HTTP port, total and per address; null or absent: streams + headroom. */
+  maxConnections?: number | null;
+  maxConnectionsPerAddress?: number | null;
+  /** A connection that sends no request within this many ms is closed (default 30 s; 0: never). */
+  firstRequestTimeoutMs?: number;
   /** Bound on the whole graceful stop, ms. */
   shutdownTimeoutMs: number;
   /** Open streams with a `shoal-ready` event carrying the starting cursor. */
@@ -175,6 +180,13 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     maxJsonDepth: config.maxJsonDepth,
     maxStreams,
     maxStreamsPerAddress: config.maxStreamsPerAddress,
+    ...(config.maxConnections != null ? { maxConnections: config.maxConnections } : {}),
+    ...(config.firstRequestTimeoutMs !== undefined
+      ? { firstRequestTimeoutMs: config.firstRequestTimeoutMs }
+      : {}),
+    ...(config.maxConnectionsPerAddress != null
+      ? { maxConnectionsPerAddress: config.maxConnectionsPerAddress }
+      : {}),
     secretKey: config.secretKey,
     auth: config.auth,
     cors: { enabled: config.corsEnabled, origins: config.corsOrigins },

@@ -139,6 +139,13 @@ test("the replication handshake and gossip input limits are flags (flag, env, fi
     ],
     { SHOAL_GOSSIP_MAX_INBOUND_STREAM_BYTES: "1048576" },
   ).config;
+  assert.equal(defaults.maxConnections, null, "auto: derived from the stream limit");
+  assert.equal(defaults.maxConnectionsPerAddress, null);
+  const conns = settings(["--http.maxConnections", "500"], {
+    SHOAL_MAX_CONNECTIONS_PER_ADDRESS: "50",
+  }).config;
+  assert.equal(conns.maxConnections, 500);
+  assert.equal(conns.maxConnectionsPerAddress, 50);
   assert.equal(s.replicationMaxHandshakes, 8);
   assert.equal(s.replicationHandshakeTimeoutMs, 1_500);
   const node = await startShoalNode(s, createLogger("silent"));

@@ -223,6 +223,24 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "256",
     help: "Most open event streams from one client address (503 past it).",
   },
+  "http.maxConnections": {
+    env: "SHOAL_MAX_CONNECTIONS",
+    type: "string",
+    default: "auto",
+    help: "Most connections to the HTTP port, idle ones included (503 and closed past it; one that sends no request within 30 s is closed). auto: --sse.maxStreams + 128, so /healthz, /metrics, publishes and replication fit when streams are full.",
+  },
+  "http.maxConnectionsPerAddress": {
+    env: "SHOAL_MAX_CONNECTIONS_PER_ADDRESS",
+    type: "string",
+    default: "auto",
+    help: "Most connections to the HTTP port from one client address. auto: --sse.maxStreamsPerAddress + 64.",
+  },
+  "http.firstRequestTimeout": {
+    env: "SHOAL_FIRST_REQUEST_TIMEOUT",
+    type: "string",
+    default: "30s",
+    help: "A connection that sends no request within this long is closed (node:http's own timeouts start only with the first byte); 0: never.",
+  },
   "sse.ready": {
     env: "SHOAL_READY_EVENT",
     type: "string",

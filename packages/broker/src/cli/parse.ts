@@ -165,6 +165,9 @@ export function parseStartArgs(
     maxJsonDepth: s.int("http.body.maxDepth", 1, 10_000),
     maxStreams: s.int("sse.maxStreams", 1, 10_000_000),
     maxStreamsPerAddress: s.int("sse.maxStreamsPerAddress", 1, 10_000_000),
+    maxConnections: autoInt(s, "http.maxConnections"),
+    maxConnectionsPerAddress: autoInt(s, "http.maxConnectionsPerAddress"),
+    firstRequestTimeoutMs: s.duration("http.firstRequestTimeout"),
     shutdownTimeoutMs: s.duration("shutdown.timeout"),
     readyEvent: s.bool("sse.ready"),
     auth,
@@ -187,6 +190,11 @@ export function parseStartArgs(
     logFormat,
     heapGrowthPercent: s.int("memory.heapGrowth", 0, 1000),
   };
+}
+
+/** A count that may be `auto` (null: the caller derives it). */
+function autoInt(s: SettingSources, name: string): number | null {
+  return s.text(name).trim() === "auto" ? null : s.int(name, 1, 10_000_000);
 }
 
 /** The backplane URL, checked now so a typo stops the start with the source named; null for none. */

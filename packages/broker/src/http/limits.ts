@@ -9,7 +9,10 @@ export type LimitName =
   | "json_depth"
   | "channels"
   | "connections_total"
-  | "connections_per_address";
+  | "connections_per_address"
+  | "http_connections_total"
+  | "http_connections_per_address"
+  | "http_first_request_timeout";
 
 export class LimitCounters {
   private readonly counts = new Map<LimitName, number>();
