@@ -220,7 +220,9 @@ test("a restarted node whose old address is still suspect fails its join, and jo
   // The peer refuses our alive while it still suspects our previous run: a join that "worked"
   // then would leave this node believing it is a member the others do not know.
   const reclaim = { deadNodeReclaimTime: 1 };
-  const a = await member("reborn-a", reclaim);
+  // The rejoin below must land while `a` still suspects the old run: 8 s of suspicion rather than the
+  // local preset's 3 s, so that a loaded machine cannot let it run out first.
+  const a = await member("reborn-a", { ...reclaim, suspicionMult: 8 });
   const b = await member("reborn-b", reclaim);
   await b.join([addrOf(a)]);
   await waitUntil(() => a.numMembers() === 2, "pair");
