@@ -1,6 +1,7 @@
 /**
  * History and channel limits under attack, on a real `shoal start` with default limits
- * (--history.totalBytes auto: a quarter of the heap limit, --channels.max 100,000):
+ * (--history.totalBytes auto: a quarter of the heap limit, --channels.max 100,000, and
+ * --memory.heapGrowth 10: V8's own growth let b. peak at 1.2-1.7 GB):
  *  a. 100,000 one-byte publishes to distinct channels (was 1.8 GB: each channel's history was
  *     allocated at full size up front);
  *  b. 1 MB events to distinct channels (was a heap out-of-memory crash after about 4 GB).
