@@ -181,7 +181,8 @@ export interface Broker {
   /**
    * Publishes as `POST /channel/...` does and resolves once the event is acknowledged: with a
    * backplane, once it holds it; over the mesh, once the ack mode holds (else it rejects with
-   * `AckTimeoutError`, and the event may still reach the others).
+   * `AckTimeoutError`, and the event may still reach the others). Once {@link drain} was called
+   * it rejects with a `RequestError` `ERR_DRAINING` (503) and takes nothing.
    */
   accept(input: PublishInput): Promise<BrokerEvent>;
   status(): BrokerStatus;
@@ -261,11 +262,15 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   // With a backplane, events do not travel the mesh: no outbound links, inbound ones refused.
   if (backplane === null) replication.start();
   else void backplane.start();
+  let draining = false;
   const checkChannel = (channel: string): void => {
     if (channel !== ALL_CHANNELS && !isValidName(channel))
       throw new RequestError(400, "ERR_BAD_CHANNEL", "invalid channel name");
   };
   const accept = async (input: PublishInput): Promise<BrokerEvent> => {
+    // A node on its way out takes nothing: its peers stop listening to it once it has left, so an
+    // event taken now could be shown to local subscribers and then die with the node.
+    if (draining) throw new RequestError(503, "ERR_DRAINING", "node is shutting down; publish elsewhere");
     checkChannel(input.channel);
     if (backplane === null) return replication.publish(input);
     const ev = await backplane.append(input);
@@ -275,7 +280,6 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const { replicator, inbound } = replication;
   const auth = options.auth ? new Authorizer(options.auth) : null;
   const cors: CorsOptions = options.cors ?? { enabled: false, origins: [] };
-  let draining = false;
   let rejected = 0;
   const limits = new LimitCounters();
   const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;

@@ -37,3 +37,26 @@ test("over real gossip, a peer's HTTP address is known from its first alive mess
     await b.shutdown();
   }
 });
+
+test("over real gossip, a node is joining from its first join until one goes through", async () => {
+  const common = { bindAddr: "127.0.0.1", gossipPort: 0, profile: "local" as const, logger: silentLogger };
+  const a = await MemberlistMembership.create({ ...common, name: "ja", httpPort: 18003 });
+  const b = await MemberlistMembership.create({ ...common, name: "jb", httpPort: 18004 });
+  try {
+    assert.equal(b.joining(), false, "a node never told to join is not joining");
+    let told = 0;
+    b.onJoined(() => told++);
+    // Nobody listens on the gossip port of a closed socket: the join fails, the node stays joining.
+    await assert.rejects(b.join(["127.0.0.1:1"]));
+    assert.equal(b.joining(), true);
+    assert.equal(told, 0);
+    await b.join([`127.0.0.1:${a.ml.config.bindPort}`]);
+    assert.equal(b.joining(), false);
+    assert.equal(told, 1, "told once");
+    await b.join([`127.0.0.1:${a.ml.config.bindPort}`]);
+    assert.equal(told, 1, "a later join does not tell again");
+  } finally {
+    await a.shutdown();
+    await b.shutdown();
+  }
+});

@@ -37,12 +37,16 @@ export class AckTimeoutError extends BrokerError {
     readonly event: BrokerEvent,
     readonly mode: AckMode,
     readonly waitedMs: number,
+    /** The node had not joined its cluster yet, so no peer could acknowledge. */
+    readonly joining = false,
   ) {
     super(
       "ERR_NOT_REPLICATED",
       `event ${event.origin}.${event.seq} was accepted here but not acknowledged by ${
         mode === "all" ? "every live peer" : "any peer"
-      } within ${waitedMs} ms; it may still be delivered (do not assume it was lost, nor that it was not)`,
+      } within ${waitedMs} ms${
+        joining ? " (this node has not joined its cluster yet)" : ""
+      }; it may still be delivered (do not assume it was lost, nor that it was not)`,
     );
   }
 }

@@ -73,6 +73,9 @@ export class MemberlistMembership implements Membership {
   private readonly listeners = new Set<(change: PeerChange) => void>();
   /** Peers as last announced, to turn address updates into leave + join. */
   private readonly known = new Map<string, Peer>();
+  /** `joining` from the first {@link join} until a join goes through or a peer appears. */
+  private joinState: "never" | "joining" | "reached" = "never";
+  private readonly joinedListeners = new Set<() => void>();
 
   private constructor(readonly ml: Memberlist) {}
 
@@ -114,9 +117,25 @@ export class MemberlistMembership implements Membership {
     return this.ml.localNode.name;
   }
 
-  /** Joins through any of `seeds` ("host:port"); resolves with the nodes reached. */
+  /**
+   * Joins through any of `seeds` ("host:port"); resolves with the nodes reached. From the first
+   * call until one succeeds (or a peer finds us first), {@link joining} is true.
+   */
   join(seeds: string[]): Promise<number> {
-    return this.ml.join(seeds);
+    if (this.joinState === "never") this.joinState = "joining";
+    return this.ml.join(seeds).then((reached) => {
+      this.reached();
+      return reached;
+    });
+  }
+
+  joining(): boolean {
+    return this.joinState === "joining";
+  }
+
+  onJoined(fn: () => void): () => void {
+    this.joinedListeners.add(fn);
+    return () => this.joinedListeners.delete(fn);
   }
 
   peers(): Peer[] {
@@ -164,6 +183,14 @@ export class MemberlistMembership implements Membership {
     if (before !== undefined && before.httpAddr === peer.httpAddr) return;
     this.known.set(n.name, peer);
     this.emit({ type: "join", peer });
+    this.reached();
+  }
+
+  private reached(): void {
+    if (this.joinState === "reached") return;
+    const wasJoining = this.joinState === "joining";
+    this.joinState = "reached";
+    if (wasJoining) for (const fn of this.joinedListeners) fn();
   }
 
   private onGone(name: string): void {

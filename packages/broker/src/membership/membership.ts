@@ -41,6 +41,15 @@ export interface Membership {
   /** Subscribes to peer joins and leaves; returns the unsubscribe function. */
   onChange(fn: (change: PeerChange) => void): () => void;
   status(): MembershipStatus;
+  /**
+   * True while this node has been told to join a cluster and has reached nobody yet (no join went
+   * through, no peer appeared). Such a node cannot tell "alone" from "not joined yet": a node
+   * restarted a moment ago would otherwise answer `one`/`all` publishes as the whole cluster and
+   * could die with their only copy. Absent: the node never joins (its membership is given).
+   */
+  joining?(): boolean;
+  /** Calls `fn` when {@link joining} turns false; returns the unsubscribe function. */
+  onJoined?(fn: () => void): () => void;
   /** Leaves the cluster gracefully (others learn it at once rather than by failure detection). */
   leave(timeoutMs: number): Promise<void>;
   /** Stops all membership activity. */

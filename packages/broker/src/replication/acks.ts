@@ -20,6 +20,8 @@ interface Waiter {
 export interface AckSource {
   livePeers(): string[];
   ackedBy(peer: string): number | undefined;
+  /** True while the node is joining its cluster: no live peer then does not mean "alone". */
+  joining(): boolean;
 }
 
 export class AckWaiters {
@@ -88,13 +90,14 @@ export class AckWaiters {
     while (this.waiting.length > 0 && this.waiting[0]!.deadline <= now) {
       const w = this.waiting.shift()!;
       this.timeouts++;
-      w.reject(new AckTimeoutError(w.ev, this.mode, this.timeoutMs));
+      w.reject(new AckTimeoutError(w.ev, this.mode, this.timeoutMs, this.source.joining()));
     }
     this.arm();
   }
 
   private holds(seq: number, peers = this.source.livePeers()): boolean {
-    if (peers.length === 0) return true; // no other live member: held by all there is
+    // No other live member: held by all there is, unless the node has not found its cluster yet.
+    if (peers.length === 0) return !this.source.joining();
     if (this.mode === "one") return peers.some((p) => (this.source.ackedBy(p) ?? 0) >= seq);
     return peers.every((p) => (this.source.ackedBy(p) ?? 0) >= seq);
   }

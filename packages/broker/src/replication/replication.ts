@@ -62,6 +62,7 @@ export class Replication implements EventPlane {
   private readonly acks: AckWaiters;
   private readonly repair: RepairExchange;
   private closed = false;
+  private readonly stopJoinWatch: (() => void) | null;
 
   constructor(
     private readonly hub: Hub,
@@ -114,7 +115,9 @@ export class Replication implements EventPlane {
         const link = this.replicator.link(peer);
         return link === undefined ? undefined : link.acked;
       },
+      joining: () => this.membership.joining?.() === true,
     });
+    this.stopJoinWatch = membership.onJoined?.(() => this.acks.check()) ?? null;
     driver.network.setAcceptHandler((stream: Stream) => {
       if (this.closed) stream.close();
       else this.inbound.accept(stream);
@@ -153,6 +156,7 @@ export class Replication implements EventPlane {
 
   close(): void {
     this.closed = true;
+    this.stopJoinWatch?.();
     this.repair.close();
     this.acks.close();
     this.replicator.close();
