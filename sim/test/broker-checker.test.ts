@@ -215,6 +215,15 @@ test("resume-gap: a resume that skips what its node had shown, without reset, fa
   const honest = structuredClone(h);
   honest.subscribers[1]!.sessions[1]!.frames.unshift({ kind: "reset", at: 50.5 });
   assert.deepEqual(rulesBroken(honest), []);
+  // Runs named: the same run of b showed a4, so the gap stands.
+  const sameRun = structuredClone(h);
+  for (const s of sameRun.subscribers) for (const x of s.sessions) if (x.node === "b") x.run = "b-run1";
+  assert.deepEqual(rulesBroken(sameRun), ["resume-gap"]);
+  // b was restarted in between: the new run never had the unacknowledged a4 (it died with the
+  // run that showed it), so there is nothing it could replay or owe a reset for.
+  const restarted = structuredClone(sameRun);
+  restarted.subscribers[1]!.sessions[1]!.run = "b-run2";
+  assert.deepEqual(rulesBroken(restarted), []);
 });
 
 test("cursor: an id that moves two origins, goes back, or does not decode fails", () => {

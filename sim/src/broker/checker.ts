@@ -5,8 +5,9 @@
  *   resumed, unless a `reset` told it that it missed something;
  * - **duplicate**: no subscriber gets an event twice, across all its sessions;
  * - **order**: each subscriber gets each origin's events in seq order;
- * - **resume-gap**: a resume without `reset` replays every event of the channel the node had
- *   shown anyone before the resume and the cursor had not seen;
+ * - **resume-gap**: a resume without `reset` replays every event of the channel the node (the
+ *   same run of it, when the history says which) had shown anyone before the resume and the cursor
+ *   had not seen;
  * - **cursor** / **identity** / **phantom**: every `id:` is a cursor that moves exactly one origin
  *   forward per event and never back, matches the origin and seq the publisher was told, and names
  *   an event that was published on that channel.
@@ -87,7 +88,7 @@ export function checkRun(history: RunHistory): Verdict {
   const identity = new Map<string, { origin: string; seq: number }>();
   for (const w of walks) {
     for (const s of w.sessions) {
-      const key = `${s.node}\u0000${w.sub.channel}`;
+      const key = `${s.run}\u0000${w.sub.channel}`;
       let list = shownOn.get(key);
       if (list === undefined) {
         list = [];
@@ -129,7 +130,7 @@ export function checkRun(history: RunHistory): Verdict {
       stats.resumes++;
       if (s.resetBeforeFirstId) continue;
       const mine = new Set(s.delivered.map((d) => d.token));
-      for (const d of shownOn.get(`${s.node}\u0000${w.sub.channel}`) ?? []) {
+      for (const d of shownOn.get(`${s.run}\u0000${w.sub.channel}`) ?? []) {
         if (d.at >= s.openedAt || d.seq <= (s.cursor.get(d.origin) ?? 0) || mine.has(d.token)) continue;
         report(
           "resume-gap",
@@ -172,6 +173,8 @@ export function checkRun(history: RunHistory): Verdict {
 
 interface SessionWalk {
   node: string;
+  /** The run that served it (the node's name when the history does not say). */
+  run: string;
   openedAt: number;
   /** Decoded Last-Event-ID (null: fresh). */
   cursor: Vector | null;
@@ -221,6 +224,7 @@ function walk(
     }
     const walked: SessionWalk = {
       node: session.node,
+      run: session.run ?? session.node,
       openedAt: session.openedAt,
       cursor,
       resetBeforeFirstId: false,

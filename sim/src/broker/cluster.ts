@@ -251,6 +251,7 @@ export class BrokerSimCluster {
     const last = sub.conn?.lastEventId ?? null;
     const conn = new SimSseConnection(
       node.name,
+      app.broker.hub.origin,
       last,
       node.process!,
       () => this.sim.now,
@@ -311,6 +312,22 @@ export class BrokerSimCluster {
       this.sim.setNodeLink(id, profile);
     });
     this.sim.at(untilMs, () => this.sim.setNodeLink(id, null));
+  }
+
+  /**
+   * True once the running nodes have healed: each lists every other running node, under its
+   * current address, as a live peer, and every replication link is up with nothing unacknowledged.
+   */
+  healed(): boolean {
+    const up = this.sim.nodes.filter((n) => n.app !== null);
+    for (const n of up) {
+      const app = n.app!;
+      const peers = new Map(app.membership.peers().map((p) => [p.name, p.httpAddr]));
+      for (const m of up) if (m !== n && peers.get(m.name) !== `${m.ip}:${SIM_HTTP_PORT}`) return false;
+      for (const link of app.broker.status().replication)
+        if (!link.connected || link.lagEvents > 0) return false;
+    }
+    return true;
   }
 
   private dropStreamsOf(id: number): void {

@@ -35,6 +35,11 @@ export type StreamFrame =
 /** One connection of a subscriber. */
 export interface StreamSession {
   node: string;
+  /**
+   * Which run of the node served it (its origin), when known: a restarted node starts with an
+   * empty history, so only what the same run showed is its to replay. Without it, the node's name.
+   */
+  run?: string;
   openedAt: number;
   /** The `Last-Event-ID` it was opened with (null: a fresh stream). */
   lastEventId: string | null;

@@ -119,6 +119,8 @@ export class SimSseConnection {
 
   constructor(
     node: string,
+    /** The serving node's run (its origin). */
+    run: string,
     lastEventId: string | null,
     runtime: Runtime,
     private readonly clock: () => number,
@@ -126,7 +128,7 @@ export class SimSseConnection {
     private readonly onEnd: (conn: SimSseConnection) => void,
   ) {
     this.lastEventId = lastEventId;
-    this.session = { node, openedAt: clock(), lastEventId, frames: [] };
+    this.session = { node, run, openedAt: clock(), lastEventId, frames: [] };
     this.response = new SimResponse(new SimSocket(this, runtime, readRate)) as unknown as ServerResponse;
   }
 
