@@ -79,6 +79,8 @@ export interface NodeConfig {
   /** Inbound replication handshakes in progress at once, and the time each has (ms). */
   replicationMaxHandshakes?: number;
   replicationHandshakeTimeoutMs?: number;
+  /** Origins kept in the replication seq map (the broker's `maxOrigins`). */
+  maxOrigins?: number;
   /** Bounds of the gossip layer's input (memberlist options of the same names; unset: theirs). */
   gossipLimits?: GossipLimits;
 }
@@ -193,6 +195,7 @@ export async function startShoalNode(config: NodeConfig, logger: Logger): Promis
     replicationConnectTimeoutMs: config.httpClientTimeoutMs,
     ...(config.ackMode !== undefined ? { ackMode: config.ackMode } : {}),
     ...(config.ackTimeoutMs !== undefined ? { ackTimeoutMs: config.ackTimeoutMs } : {}),
+    ...(config.maxOrigins !== undefined ? { maxOrigins: config.maxOrigins } : {}),
     ...(config.replicationMaxHandshakes !== undefined
       ? { replicationMaxHandshakes: config.replicationMaxHandshakes }
       : {}),

@@ -109,6 +109,7 @@ test("the replication handshake and gossip input limits are flags (flag, env, fi
   const defaults = settings([]).config;
   assert.equal(defaults.replicationMaxHandshakes, 32);
   assert.equal(defaults.replicationHandshakeTimeoutMs, 3_000);
+  assert.equal(defaults.maxOrigins, 1_000);
   assert.deepEqual(defaults.gossipLimits, {
     maxInboundStreams: 128,
     maxInboundStreamBytes: 32 * 1024 * 1024,
@@ -125,6 +126,8 @@ test("the replication handshake and gossip input limits are flags (flag, env, fi
       yaml,
       "--replication.handshakeTimeout",
       "1500ms",
+      "--replication.maxOrigins",
+      "50",
       "--gossip.maxInboundStreams",
       "7",
       "--gossip.maxDecompressedPacketBytes",
@@ -150,6 +153,7 @@ test("the replication handshake and gossip input limits are flags (flag, env, fi
   assert.equal(s.replicationHandshakeTimeoutMs, 1_500);
   const node = await startShoalNode(s, createLogger("silent"));
   try {
+    assert.equal(node.broker.hub.maxOrigins, 50, "the seq-map bound reaches the hub");
     const ml = node.membership.ml.config;
     assert.equal(ml.maxInboundStreams, 7);
     assert.equal(ml.maxInboundStreamBytes, 1024 * 1024);

@@ -121,6 +121,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: "32",
     help: "Inbound replication links still in their opening exchange at once (a whole cluster opening at the same time fits); past it the oldest stranger is dropped, a member never is.",
   },
+  "replication.maxOrigins": {
+    env: "SHOAL_REPLICATION_MAX_ORIGINS",
+    type: "string",
+    default: "1000",
+    help: "Broker runs (origins) kept in the replication de-duplication map; past it, departed runs whose events every history has dropped are forgotten (a resume naming one gets reset).",
+  },
   "replication.handshakeTimeout": {
     env: "SHOAL_REPLICATION_HANDSHAKE_TIMEOUT",
     type: "string",

@@ -175,6 +175,7 @@ export function parseStartArgs(
     tls,
     replicationMaxHandshakes: s.int("replication.maxHandshakes", 1, 100_000),
     replicationHandshakeTimeoutMs: s.duration("replication.handshakeTimeout"),
+    maxOrigins: s.int("replication.maxOrigins", 1, 10_000_000),
     gossipLimits: {
       maxInboundStreams: s.int("gossip.maxInboundStreams", 1, 1_000_000),
       maxInboundStreamBytes: s.int("gossip.maxInboundStreamBytes", 1, 2 ** 40),

@@ -501,9 +501,14 @@ export class Hub implements SubscriberOwner {
     return seen !== undefined && now - seen > this.options.history.maxAgeMs;
   }
 
+  /** Origins kept in {@link applied} before departed, expired ones are dropped. */
+  get maxOrigins(): number {
+    return this.options.maxOrigins ?? DEFAULT_MAX_ORIGINS;
+  }
+
   /** Over the cap, drops the oldest expired origins (see {@link isExpiredOrigin}). */
   private pruneOrigins(now: number): void {
-    const max = this.options.maxOrigins ?? DEFAULT_MAX_ORIGINS;
+    const max = this.maxOrigins;
     if (this.applied.size <= max) return;
     for (const origin of this.applied.keys()) {
       if (this.applied.size <= max) return;
