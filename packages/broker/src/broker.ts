@@ -302,6 +302,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     backplane,
     security,
     rejected: () => rejected,
+    httpConnections: () => connections.open,
   };
   const status = (): BrokerStatus => buildStatus(sources);
   brokerMetrics.track(sources);

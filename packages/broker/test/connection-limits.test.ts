@@ -69,6 +69,12 @@ async function get(
   });
 }
 
+function openConnections(metrics: string): number {
+  const m = /^shoal_http_connections (\d+)$/m.exec(metrics);
+  assert.ok(m, "shoal_http_connections is exported");
+  return Number(m[1]);
+}
+
 function rejections(metrics: string, limit: string): number {
   const m = new RegExp(`^shoal_limit_rejections_total\\{limit="${limit}"\\} (\\d+)$`, "m").exec(metrics);
   return m === null ? 0 : Number(m[1]);
@@ -99,7 +105,18 @@ test("idle connections past the per-address bound (streams + 64 by default) get 
   assert.equal(health.status, 200);
   const metrics = await get(p.httpPort, "/metrics", "127.0.0.2");
   assert.equal(rejections(metrics.body, "http_connections_per_address"), 26);
+  // The gauge counts the 74 held open, plus this scrape's own (and /healthz's, if not yet closed).
+  const open = openConnections(metrics.body);
+  assert.ok(open >= 75 && open <= 76, `shoal_http_connections ${open}`);
   for (const c of conns) c.socket.destroy();
+  // Back down once the node has seen them close (this scrape and perhaps /healthz's remain).
+  const deadline = Date.now() + 20_000;
+  let after = Number.POSITIVE_INFINITY;
+  while (after > 2 && Date.now() < deadline) {
+    after = openConnections((await get(p.httpPort, "/metrics", "127.0.0.2")).body);
+    if (after > 2) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(after <= 2, `shoal_http_connections ${after} after the idle ones closed`);
 });
 
 test("a connection that sends no request within --http.firstRequestTimeout is closed and counted; a stream is not", async () => {

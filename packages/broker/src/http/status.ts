@@ -41,6 +41,8 @@ export interface StatusSources {
   security: ClusterSecurity;
   /** Requests answered with an error so far. */
   rejected(): number;
+  /** Connections open on the HTTP port (idle ones and streams included). */
+  httpConnections(): number;
 }
 
 /**

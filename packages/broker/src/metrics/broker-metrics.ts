@@ -43,6 +43,12 @@ const READ_METRICS: ReadMetric[] = [
     read: (s) => s.hub.connectionCount,
   },
   {
+    name: "shoal_http_connections",
+    help: "Open connections to the HTTP port, idle ones and streams included (bounded by --http.maxConnections).",
+    type: "gauge",
+    read: (s) => s.httpConnections(),
+  },
+  {
     name: "shoal_subscriptions",
     help: "Channel subscriptions of open streams.",
     type: "gauge",
