@@ -44,10 +44,18 @@ simulated TCP streams; publishers call \`accept\` (what \`POST /channel/...\` ca
 answer, subscribers resume with their last \`id:\` on a live node whenever their stream ends. Each
 seed draws 3-5 nodes, 3-6 s of traffic from two publishers per node on two channels, a subscriber
 per node (plus one per channel and any slow ones), sometimes a history of 10-50 events, and one to
-three faults, one at a time with 2-3 s to recover in between, then 15 s to settle. The checker
-judges every run: no acknowledged event missing on a subscriber still connected at the end, no
-duplicate, each origin's events in order, no resume that silently skips what its node had shown,
-cursors that move one origin per event and never back.
+three faults, one at a time with 2-3 s to recover in between, then 15 s to settle; a cluster not
+healed by then (members apart, replication links down or behind) runs on a second at a time, up to
+45 s, until it has, plus 3 s. The checker judges every run: no acknowledged event missing on a
+subscriber still connected at the end, no duplicate, each origin's events in order, no resume that
+silently skips what the same run of its node had shown, cursors that move one origin per event and
+never back.
+
+Runs that needed more than the 15 s to heal: ${s.healedLate.runs}${
+    s.healedLate.seedOfMax === null
+      ? ""
+      : ` (longest: ${num(s.healedLate.maxMs / 1000, 0)} s more, seed ${s.healedLate.seedOfMax})`
+  }.
 
 ${markdownTable(
   [

@@ -29,6 +29,8 @@ export interface BrokerBatchSummary {
     events: number;
     virtualMs: number;
   };
+  /** Runs that had not healed after the settling time and ran on, and the longest extra time. */
+  healedLate: { runs: number; maxMs: number; seedOfMax: number | null };
   wallMs: number;
 }
 
@@ -65,6 +67,7 @@ export async function runBrokerBatch(options: BrokerBatchOptions): Promise<Broke
       events: 0,
       virtualMs: 0,
     },
+    healedLate: { runs: 0, maxMs: 0, seedOfMax: null },
     wallMs: 0,
   };
   for (let s = options.from; s < options.from + options.count; s++) {
@@ -94,6 +97,11 @@ export async function runBrokerBatch(options: BrokerBatchOptions): Promise<Broke
     t.hung += r.hung;
     t.events += r.events;
     t.virtualMs += r.virtualMs;
+    if (r.healMs > 0) {
+      summary.healedLate.runs++;
+      if (r.healMs > summary.healedLate.maxMs)
+        summary.healedLate = { ...summary.healedLate, maxMs: r.healMs, seedOfMax: s };
+    }
     const failure = failureOf(r, replay);
     if (failure === null) summary.passed++;
     else summary.failures.push({ seed: s, replay, message: failure.message });

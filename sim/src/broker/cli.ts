@@ -78,6 +78,11 @@ export async function runBrokerCli(o: BrokerCliOptions): Promise<boolean> {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,
   );
+  const late = s.healedLate;
+  if (late.seedOfMax !== null)
+    console.log(
+      `healed after the settling time: ${late.runs} runs (longest ${num(late.maxMs / 1000, 0)} s more, seed ${late.seedOfMax})`,
+    );
   const broken = Object.entries(s.violations).filter(([, v]) => v > 0);
   console.log(`violations: ${broken.length === 0 ? "none" : broken.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   for (const f of s.failures) console.log(`\n${f.message}`);

@@ -52,6 +52,8 @@ export interface BrokerRunResult {
   /** Publishes a live node never answered. */
   hung: number;
   virtualMs: number;
+  /** Virtual ms the run went on past its settling time because the cluster had not healed (0: none). */
+  healMs: number;
   wallMs: number;
   events: number;
   traceHash: string;
@@ -179,7 +181,8 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
     }
     t = end + RECOVERY_MS + rng.int(1_000);
   }
-  let until = Math.max(trafficEnd, t) + SETTLE_MS;
+  const settled = Math.max(trafficEnd, t) + SETTLE_MS;
+  let until = settled;
   await cluster.sim.run(until);
   // The promises are about a cluster that has healed: give one that has not a while longer.
   if (!cluster.healed()) {
@@ -191,6 +194,7 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
     until += AFTER_HEAL_MS;
     await cluster.sim.run(until);
   }
+  const healMs = until - settled;
   const history = cluster.finish();
   options.onFinish?.(cluster);
   const verdict = checkRun(history);
@@ -202,6 +206,7 @@ export async function runBrokerSeed(options: BrokerRunOptions): Promise<BrokerRu
     verdict,
     hung: cluster.hung.length,
     virtualMs: until,
+    healMs,
     wallMs: performance.now() - started,
     events: cluster.sim.stats.events,
     traceHash: cluster.sim.traceHash(),
