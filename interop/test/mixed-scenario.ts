@@ -44,7 +44,7 @@ export function detectionBoundMs(n: number): number {
 }
 
 /**
- * The longest news gossiped once (an UpdateNode's alive) may take to reach one particular node, by
+ * The longest news gossiped once (an UpdateNode's alive, or a joiner's) may take to reach one node, by
  * memberlist's own rules for the local preset. Gossip is best-effort: each node that hears the news
  * sends it RetransmitMult * ceil(log10(n + 1)) = 2 times, to random peers, and then stops. In this
  * 4-node cluster the updater's two copies go to two of the three others and each of those sends its
@@ -95,7 +95,9 @@ export async function mixedCluster(goKind: NodeKind, v: Variant, start: StartNod
   assert.equal(await ts1.join([go1.addr]), 1);
   assert.equal(await go2.join([ts1.addr]), 1);
   assert.equal(await ts2.join([go2.addr]), 1);
-  for (const n of all) await n.waitForMembers((m) => m.length === 4, 15_000, "4 members");
+  // go1 hears of go2 and ts2, and ts1 of ts2, only by gossip (no join talks to them): the same
+  // best-effort path as a metadata update, with the same repair by push/pull.
+  for (const n of all) await n.waitForMembers((m) => m.length === 4, gossipRepairBoundMs, "4 members");
   for (const n of all) assert.deepEqual(names(await n.members()), everyone, `${n.name} lists everyone`);
 
   // Metadata from the start, as each side sees the other.
