@@ -8,8 +8,14 @@ import type { Address, Stream } from "../driver.ts";
 import { NetworkError } from "../errors.ts";
 import { plainBytes } from "./plain-bytes.ts";
 
-/** Unread bytes above which the socket is paused until the reader catches up. */
-export const READ_HIGH_WATER = 1024 * 1024;
+/**
+ * Unread bytes above which the socket is paused until the reader catches up. These bytes sit
+ * outside the inbound streams' byte budget, once per stream: at 1 MiB, 32 senders of unfinished
+ * push/pulls added up to 32 MiB on top of it, and peak RSS under that attack measured +137-153 MB
+ * (goal +100); at 256 KiB, +83-88 MB (bench:abuse gossip). A 20 MiB push/pull still streams in
+ * 256 KiB steps at loopback speed.
+ */
+export const READ_HIGH_WATER = 256 * 1024;
 
 export class SocketStream implements Stream {
   readonly remote: Address;
